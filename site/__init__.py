@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+# Python 3.11's table lacks these; send_file and the freezer both read it.
+mimetypes.add_type("image/avif", ".avif")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("application/atom+xml", ".atom")
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the site app; each subsystem attaches itself through init_app."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     project = Path.cwd()
     app.config.from_mapping(
         CONTENT_DIR=project / "content",
         BUILD_DIR=project / "build" / "site",
+        CACHE_DIR=project / "build" / "cache",
+        IMAGE_CACHE_DIR=project / ".cache" / "images",
+        MOUNT_API=True,
     )
     app.config.from_prefixed_env("STOREFRONT")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    for key in ("CONTENT_DIR", "BUILD_DIR"):
+    for key in ("CONTENT_DIR", "BUILD_DIR", "CACHE_DIR", "IMAGE_CACHE_DIR"):
         app.config[key] = Path(app.config[key])
+    app.config.setdefault("PARSE_CACHE_FILE", app.config["CACHE_DIR"] / "content.pickle")
 
-    from . import cli
+    from . import assets, cli, content, freeze, images, preview, rendering, views
 
+    content.init_app(app)
+    assets.init_app(app)
+    images.init_app(app)
+    rendering.init_app(app)
+    app.register_blueprint(views.bp)
     cli.init_app(app)
+    freeze.init_app(app)
+    preview.init_app(app)
     return app

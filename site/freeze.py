@@ -1,0 +1,343 @@
+"""Freeze the site into build/site with Frozen-Flask: validated, deterministic, fast.
+
+Frozen-Flask renders one URL at a time through the test client. Three things
+keep that fast without replacing it:
+
+- every page has a key, a hash of exactly the data it shows (plus the code,
+  templates and assets every page shares); a page whose key and file are
+  unchanged since the last freeze is not rendered again, so an edit to one
+  sculpture re-renders its page and the few listings that show it;
+- the pages to render are split across forked worker processes, each running
+  its own Freezer over its share, after templates are compiled once in the
+  parent;
+- content parsing and image encoding are cached by content hash.
+
+Coverage (every GET endpoint has URLs) is checked here for the whole plan,
+because each worker only sees its share; any other freezer warning is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, current_app, url_for
+from flask.cli import with_appcontext
+from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
+
+from . import content
+from .assets import STATIC_DIR, asset_urls
+from .images import variant_urls
+from .indexes import CatalogIndex, price_band
+from .models import Sculpture
+from .problems import ContentError
+
+MANIFEST_NAME = "freeze-manifest.json"
+PARALLEL_THRESHOLD = 64
+SEARCH_DIR = "pagefind"
+UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
+_CODE_FILES = ("views.py", "seo.py", "filters.py", "indexes.py", "rendering.py", "images.py")
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    url: str  # relative to the site root, as Frozen-Flask writes it
+    endpoint: str
+    values: dict[str, Any]
+    key: str | None  # None: cheap page, always rendered
+
+
+@dataclass
+class FreezeReport:
+    pages: int = 0
+    rendered: int = 0
+    removed: int = 0
+    search_indexed: bool = False
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        search = "search index rebuilt" if self.search_indexed else "search index unchanged"
+        return (
+            f"froze {self.pages} files ({self.rendered} rendered, {self.removed} removed, "
+            f"{search}) in {self.seconds:.2f} s"
+        )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(freeze_command)
+
+
+@click.command("freeze")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.option("--full", is_flag=True, help="Ignore the previous build and render every page.")
+@with_appcontext
+def freeze_command(workers: int | None, full: bool) -> None:
+    """Validate content, then build the static site into BUILD_DIR."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        report = freeze_site(app, workers=workers, full=full)
+    except ContentError as error:
+        for problem in error.problems:
+            click.echo(problem.format_text(), err=True)
+        click.echo(f"refusing to build: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.summary()} -> {app.config['BUILD_DIR']}")
+
+
+def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -> FreezeReport:
+    """Build BUILD_DIR from CONTENT_DIR; raises ContentError before writing anything."""
+    started = time.perf_counter()
+    report = FreezeReport()
+    clock = _Clock(report)
+    index = content.load(app)
+    clock("load")
+    app.extensions["images"].prepare_all(
+        image.file for piece in index.published for image in piece.images
+    )
+    clock("images")
+    build_dir: Path = app.config["BUILD_DIR"]
+    manifest_path: Path = app.config["CACHE_DIR"] / MANIFEST_NAME
+    app.config.update(
+        FREEZER_DESTINATION=str(build_dir),
+        FREEZER_BASE_URL=str(index.site.base_url),
+        FREEZER_REMOVE_EXTRA_FILES=False,
+    )
+    pages = plan(app, index)
+    _check_coverage(app, pages)
+    previous = {} if full else _read_manifest(manifest_path)
+    dirty = [page for page in pages if _needs_render(page, previous, build_dir)]
+    clock("plan")
+    _render(app, dirty, workers or os.cpu_count() or 1)
+    clock("render")
+    expected = {_file_for(page.url) for page in pages}
+    report.removed = _remove_stale(build_dir, expected)
+    sculpture_changed = any(p.endpoint == "pages.sculpture" for p in dirty) or report.removed
+    if sculpture_changed or not (build_dir / SEARCH_DIR / "pagefind.js").is_file():
+        build_search_index(build_dir)
+        report.search_indexed = True
+    clock("search")
+    _write_manifest(manifest_path, {p.url: p.key for p in pages if p.key is not None})
+    report.pages = len(pages)
+    report.rendered = len(dirty)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Clock:
+    def __init__(self, report: FreezeReport) -> None:
+        self.report = report
+        self.last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[phase] = now - self.last
+        self.last = now
+
+
+def plan(app: Flask, index: CatalogIndex) -> list[PlannedPage]:
+    """Every file of the site, with the key that says when it must be re-rendered."""
+    shared = _shared_key(index)
+    script_name = urlsplit(str(index.site.base_url)).path.rstrip("/")
+    pages = []
+    with app.test_request_context(base_url=script_name or None):
+        for endpoint, values, data in _page_specs(index):
+            url = url_for(endpoint, **values)[len(script_name) :]
+            key = None if data is None else _digest(shared, data)
+            pages.append(PlannedPage(url, endpoint, values, key))
+    return pages
+
+
+def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(endpoint, values, the data the page shows or None) for every file."""
+    images = current_app.extensions["images"]
+
+    def card(piece: Sculpture) -> tuple[Any, ...]:
+        first = piece.images[0]
+        return (
+            piece.slug, piece.title, index.artist_name(piece), piece.year, str(piece.price.amount),
+            piece.price.currency, piece.edition_size, first.file, first.alt,
+            images.get(first.file).fallback.name,
+        )  # fmt: skip
+
+    def listing(items: tuple[Sculpture, ...], title: str) -> Iterator[tuple[int, Any]]:
+        for number in range(1, index.page_count(items) + 1):
+            page = index.page(items, number)
+            assert page is not None
+            yield number, (title, len(items), number, page.total, [card(p) for p in page.items])
+
+    yield "pages.home", {}, ([card(p) for p in index.featured], [card(p) for p in index.newest])
+    for number, data in listing(index.published, "catalog"):
+        yield "pages.catalog", {"page": number}, data
+    for piece in index.published:
+        artist = index.catalog.artists[piece.artist]
+        data = (
+            piece.model_dump_json(),
+            artist.model_dump_json(),
+            [card(p) for p in index.related(piece)],
+            price_band(piece.price.amount),
+            [images.get(i.file).variants for i in piece.images],
+        )
+        yield "pages.sculpture", {"slug": piece.slug}, data
+    for slug, works in index.works.items():
+        artist = index.catalog.artists[slug]
+        yield "pages.artist", {"slug": slug}, (artist.model_dump_json(), [card(p) for p in works])
+    for endpoint, terms in (("pages.tag", index.tags), ("pages.material", index.materials)):
+        for slug, term in terms.items():
+            for number, data in listing(term.sculptures, term.label):
+                yield endpoint, {"slug": slug, "page": number}, data
+    for endpoint in (
+        "pages.artists", "pages.tags", "pages.materials", "pages.about", "pages.search",
+        "pages.not_found_page", "pages.robots", "pages.sitemap", "pages.feed", "pages.inventory",
+    ):  # fmt: skip
+        yield endpoint, {}, None
+    for endpoint, values in [*asset_urls(), *variant_urls()]:
+        yield endpoint, values, ("immutable", values)
+
+
+def _shared_key(index: CatalogIndex) -> str:
+    """What every page depends on: code, templates, assets, the store's settings."""
+    digest = hashlib.sha256(index.site.model_dump_json().encode())
+    here = Path(__file__).resolve().parent
+    for path in sorted((here / "templates").rglob("*")) + sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    for name in _CODE_FILES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(shared: str, data: Any) -> str:
+    text = json.dumps(data, default=repr, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256((shared + text).encode()).hexdigest()[:24]
+
+
+def _check_coverage(app: Flask, pages: Sequence[PlannedPage]) -> None:
+    """Frozen-Flask's missing-generator check, over the whole plan."""
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    missing = endpoints - {p.endpoint for p in pages} - UNFROZEN_ENDPOINTS
+    if missing:
+        raise RuntimeError(f"nothing frozen for endpoints {', '.join(sorted(missing))}")
+
+
+def _file_for(url: str) -> str:
+    path = url + "index.html" if url.endswith("/") else url
+    return path.lstrip("/")
+
+
+def _needs_render(page: PlannedPage, previous: dict[str, str], build_dir: Path) -> bool:
+    if page.key is None or previous.get(page.url) != page.key:
+        return True
+    return not (build_dir / _file_for(page.url)).is_file()
+
+
+_WORKER_APP: Flask | None = None
+
+
+def _render(app: Flask, pages: list[PlannedPage], workers: int) -> None:
+    """Render pages with Frozen-Flask, in forked workers when it pays."""
+    global _WORKER_APP
+    if not pages:
+        return
+    if len(pages) < PARALLEL_THRESHOLD or workers < 2 or sys.platform != "linux":
+        _freeze_share(app, pages)
+        return
+    _warm_up(app, pages)
+    shares = [pages[i::workers] for i in range(workers)]
+    _WORKER_APP = app
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_freeze_worker, shares, chunksize=1)
+    finally:
+        _WORKER_APP = None
+
+
+def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
+    """Compile every template once, before forking, so workers inherit them."""
+    client = app.test_client()
+    seen = set()
+    base = urlsplit(app.config["FREEZER_BASE_URL"]).path.rstrip("/")
+    for page in pages:
+        if page.endpoint in seen or not page.endpoint.startswith("pages."):
+            continue
+        seen.add(page.endpoint)
+        client.get(base + page.url, base_url=app.config["FREEZER_BASE_URL"]).close()
+
+
+def _freeze_worker(pages: list[PlannedPage]) -> int:
+    assert _WORKER_APP is not None
+    return _freeze_share(_WORKER_APP, pages)
+
+
+def _freeze_share(app: Flask, pages: list[PlannedPage]) -> int:
+    freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=False)
+
+    @freezer.register_generator
+    def share() -> Iterator[tuple[str, dict[str, Any]]]:
+        for page in pages:
+            yield page.endpoint, page.values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FrozenFlaskWarning)
+        # Each worker sees only its share; coverage is checked on the whole plan.
+        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
+        return len(freezer.freeze())
+
+
+def _remove_stale(build_dir: Path, expected: set[str]) -> int:
+    """Delete files a previous build wrote that this build does not have."""
+    removed = 0
+    if not build_dir.is_dir():
+        return 0
+    for path in sorted(build_dir.rglob("*"), reverse=True):
+        relative = path.relative_to(build_dir).as_posix()
+        if relative == SEARCH_DIR or relative.startswith(SEARCH_DIR + "/"):
+            continue
+        if path.is_file() and relative not in expected:
+            path.unlink()
+            removed += 1
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return removed
+
+
+def build_search_index(build_dir: Path) -> None:
+    """Index the sculpture pages with pagefind (offline binary from its wheel)."""
+    output = build_dir / SEARCH_DIR
+    if output.exists():
+        shutil.rmtree(output)
+    result = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(build_dir), "--output-subdir", SEARCH_DIR],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 or not (output / "pagefind.js").is_file():
+        raise RuntimeError(f"pagefind failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(path: Path, keys: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(keys, sort_keys=True))
+    temporary.replace(path)

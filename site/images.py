@@ -1,0 +1,163 @@
+"""Responsive image variants: AVIF, WebP and JPEG at three widths, made once.
+
+Each variant's name carries a hash of the source bytes and of the encoding
+settings, so it can be cached forever by browsers and the CDN, and so the
+on-disk cache (outside build/, like Hugo's resources/_gen) can skip any image
+already processed: an unchanged photo is never encoded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, send_file, url_for
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+WIDTHS = (400, 800, 1200)
+FORMATS = {  # extension -> (Pillow format, encoder options)
+    "avif": ("AVIF", {"quality": 55, "speed": 8}),
+    "webp": ("WEBP", {"quality": 78, "method": 4}),
+    "jpg": ("JPEG", {"quality": 80, "optimize": True, "progressive": True}),
+}
+SETTINGS_VERSION = hashlib.sha256(json.dumps([WIDTHS, FORMATS], sort_keys=True).encode()).digest()
+
+bp = Blueprint("images", __name__)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # file name under img/
+    width: int
+    height: int
+    ext: str
+
+
+@dataclass(frozen=True)
+class ResponsiveImage:
+    """What a template needs to write a <picture> for one source image."""
+
+    source: str
+    width: int
+    height: int
+    variants: tuple[Variant, ...]
+
+    def of(self, ext: str) -> list[Variant]:
+        return [v for v in self.variants if v.ext == ext]
+
+    @property
+    def fallback(self) -> Variant:
+        return self.of("jpg")[-1]
+
+
+class ImagePipeline:
+    """Turn content/images/* into variants, remembering what it already made."""
+
+    def __init__(self, source_dir: Path, cache_dir: Path) -> None:
+        self.source_dir = source_dir
+        self.cache_dir = cache_dir
+        self._known: dict[str, ResponsiveImage] = {}
+
+    def get(self, file_name: str) -> ResponsiveImage:
+        """Variants of one source image, encoding them now if the cache lacks them."""
+        if file_name not in self._known:
+            self._known[file_name] = _prepare((self.source_dir / file_name, self.cache_dir))
+        return self._known[file_name]
+
+    def prepare_all(self, file_names: Iterable[str]) -> None:
+        """Encode every missing variant, on all cores: a cold build's slowest step."""
+        todo = sorted(set(file_names) - set(self._known))
+        jobs = [(self.source_dir / name, self.cache_dir) for name in todo]
+        if len(jobs) > 1 and (os.cpu_count() or 1) > 1:
+            with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+                results = pool.map(_prepare, jobs, chunksize=1)
+        else:
+            results = [_prepare(job) for job in jobs]
+        self._known.update(zip(todo, results, strict=True))
+
+    def variant_path(self, name: str) -> Path | None:
+        path = self.cache_dir / name
+        return path if "/" not in name and path.is_file() else None
+
+    def all_variants(self) -> Iterator[Variant]:
+        for image in self._known.values():
+            yield from image.variants
+
+
+def _prepare(job: tuple[Path, Path]) -> ResponsiveImage:
+    source, cache_dir = job
+    data = source.read_bytes()
+    digest = hashlib.sha256(SETTINGS_VERSION + data).hexdigest()[:12]
+    stem = source.stem
+    index = cache_dir / f"{stem}-{digest}.json"
+    if index.is_file():
+        return _from_index(json.loads(index.read_text()), source.name)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with PILImage.open(source) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
+    variants = []
+    for width in sorted({min(w, image.width) for w in WIDTHS}):
+        height = round(image.height * width / image.width)
+        resized = image.resize((width, height), PILImage.Resampling.LANCZOS)
+        for ext, (fmt, options) in FORMATS.items():
+            name = f"{stem}-{digest}-{width}.{ext}"
+            temporary = cache_dir / f".{name}.{os.getpid()}"
+            resized.save(temporary, fmt, **options)
+            temporary.replace(cache_dir / name)
+            variants.append({"name": name, "width": width, "height": height, "ext": ext})
+    record = {"width": image.width, "height": image.height, "variants": variants}
+    temporary = index.with_suffix(f".tmp{os.getpid()}")
+    temporary.write_text(json.dumps(record))
+    temporary.replace(index)
+    return _from_index(record, source.name)
+
+
+def _from_index(record: dict, source: str) -> ResponsiveImage:
+    variants = tuple(Variant(**v) for v in record["variants"])
+    return ResponsiveImage(source, record["width"], record["height"], variants)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["images"] = ImagePipeline(
+        app.config["CONTENT_DIR"] / "images", app.config["IMAGE_CACHE_DIR"]
+    )
+    app.register_blueprint(bp)
+    app.jinja_env.globals["responsive_image"] = responsive_image
+    app.jinja_env.globals["image_url"] = image_url
+
+
+def pipeline() -> ImagePipeline:
+    return current_app.extensions["images"]
+
+
+def responsive_image(file_name: str) -> ResponsiveImage:
+    return pipeline().get(file_name)
+
+
+def image_url(variant: Variant) -> str:
+    return url_for("images.variant", name=variant.name)
+
+
+def srcset(image: ResponsiveImage, ext: str) -> str:
+    return ", ".join(f"{image_url(v)} {v.width}w" for v in image.of(ext))
+
+
+def variant_urls() -> Iterator[tuple[str, dict[str, str]]]:
+    for variant in sorted(pipeline().all_variants(), key=lambda v: v.name):
+        yield "images.variant", {"name": variant.name}
+
+
+@bp.route("/img/<name>")
+def variant(name: str):  # type: ignore[no-untyped-def]
+    path = pipeline().variant_path(name)
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=31_536_000, etag=False, last_modified=None)
+    response.cache_control.immutable = True
+    return response

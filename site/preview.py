@@ -1,0 +1,143 @@
+"""Local previews: the live app with the API mounted, and the frozen build as the CDN serves it.
+
+Both keep the production shape: one origin, the site at `/` and the
+availability API at `/api/...` (plus its health checks), with the API receiving
+the full path exactly as CloudFront forwards it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import click
+from flask import Flask, abort, current_app, send_from_directory
+from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Request, Response
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+API_PATHS = ("/api/", "/healthz", "/readyz")
+IMMUTABLE_PREFIXES = ("static/", "img/")
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/pagefind/<path:filename>", "preview.pagefind", _pagefind)
+    app.cli.add_command(serve_command)
+    if app.config["MOUNT_API"]:
+        app.wsgi_app = ApiDispatcher(app.wsgi_app, lambda: _create_api(app))  # type: ignore[method-assign]
+
+
+def _pagefind(filename: str):  # type: ignore[no-untyped-def]
+    """Serve the last freeze's search index, so search works in `flask run` too."""
+    folder = current_app.config["BUILD_DIR"] / "pagefind"
+    if not folder.is_dir():
+        abort(404)
+    return send_from_directory(folder, filename)
+
+
+def _create_api(site: Flask) -> WSGIApp | None:
+    """The availability API on an embedded SQLite store, synced from the last freeze."""
+    try:
+        from api import create_app
+    except ImportError:
+        return None
+    store = site.config["CACHE_DIR"].parent / "availability.sqlite3"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    config = {"STORE_URL": os.environ.get("API_STORE_URL", f"sqlite:///{store}")}
+    api = create_app(config)
+    inventory = site.config["BUILD_DIR"] / "inventory.json"
+    if inventory.is_file():
+        runner = api.test_cli_runner()
+        result = runner.invoke(args=["sync-inventory", str(inventory)])
+        if result.exit_code != 0:
+            raise RuntimeError(f"sync-inventory failed: {result.output}")
+    return api.wsgi_app
+
+
+class ApiDispatcher:
+    """Send /api/* and the health checks to the API app, everything else to the site."""
+
+    def __init__(self, site: WSGIApp, api_factory: Callable[[], WSGIApp | None]) -> None:
+        self.site = site
+        self.api_factory = api_factory
+        self._api: WSGIApp | None = None
+        self._tried = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):  # type: ignore[no-untyped-def]
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(API_PATHS[0]) or path in API_PATHS[1:]:
+            if not self._tried:
+                self._api, self._tried = self.api_factory(), True
+            if self._api is None:
+                response = Response(
+                    '{"title":"API not available in this preview","status":503}',
+                    status=503,
+                    mimetype="application/problem+json",
+                )
+                return response(environ, start_response)
+            return self._api(environ, start_response)
+        return self.site(environ, start_response)
+
+
+class FrozenSite:
+    """Serve build/site like S3 + CloudFront: index.html for directories, 404.html for misses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):  # type: ignore[no-untyped-def]
+        request = Request(environ)
+        response = self.respond(request)
+        return response(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("method not allowed\n", status=405, headers={"Allow": "GET, HEAD"})
+        path = unquote(request.path)
+        target = self._resolve(path)
+        if target is None:
+            if self._resolve(path + "/") is not None:
+                return Response(status=301, headers={"Location": path + "/"})
+            return self._not_found(request)
+        relative = target.relative_to(self.root).as_posix()
+        immutable = relative.startswith(IMMUTABLE_PREFIXES)
+        response = send_file(
+            target, request.environ, max_age=31_536_000 if immutable else 60, conditional=True
+        )
+        if immutable:
+            response.cache_control.immutable = True
+        return response
+
+    def _resolve(self, path: str) -> Path | None:
+        relative = path.lstrip("/")
+        if relative.endswith("/") or relative == "":
+            relative += "index.html"
+        candidate = (self.root / relative).resolve()
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def _not_found(self, request: Request) -> Response:
+        page = self.root / "404.html"
+        body = page.read_bytes() if page.is_file() else b"not found\n"
+        return Response(body, status=404, mimetype="text/html")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Serve the frozen build the way CloudFront will, with the API at /api."""
+    site = current_app._get_current_object()  # type: ignore[attr-defined]
+    build_dir = site.config["BUILD_DIR"]
+    if not (build_dir / "index.html").is_file():
+        raise click.ClickException(f"no build in {build_dir}: run `flask --app storefront freeze`")
+    app = ApiDispatcher(FrozenSite(build_dir), lambda: _create_api(site))
+    click.echo(f"Serving {build_dir} on http://{host}:{port}/ (API at /api/)")
+    run_simple(host, port, app, threaded=True)

@@ -1,0 +1,42 @@
+"""Template helpers shared by every page: filters, canonical URL, image markup."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+from flask import Flask, request
+
+from . import filters
+from .content import get_index
+from .images import srcset
+from .indexes import slugify
+from .seo import external
+
+
+def init_app(app: Flask) -> None:
+    filters.init_app(app)
+    app.jinja_env.filters["term_slug"] = slugify
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.globals["srcset"] = srcset
+    app.jinja_env.globals["external"] = _external
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(_page_context)
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str, language: str) -> str:
+    return Locale.parse(filters.locale_of(language)).territories.get(code, code)
+
+
+def _external(endpoint: str, **values: Any) -> str:
+    return external(endpoint, str(get_index().site.base_url), **values)
+
+
+def _page_context() -> dict[str, Any]:
+    if request.endpoint in (None, "pages.not_found_page"):
+        return {"canonical": None}
+    base = str(get_index().site.base_url)
+    return {"canonical": base + request.path.lstrip("/")}
