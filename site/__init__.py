@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config[key] = Path(app.config[key])
     app.config.setdefault("PARSE_CACHE_FILE", app.config["CACHE_DIR"] / "content.pickle")
 
-    from . import assets, cli, content, freeze, images, preview, rendering, views
+    from . import assets, cli, content, freeze, images, preview, publish, rendering, views
 
     content.init_app(app)
     assets.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rendering.init_app(app)
     app.register_blueprint(views.bp)
     cli.init_app(app)
+    publish.init_app(app)
     freeze.init_app(app)
     preview.init_app(app)
     return app

@@ -22,8 +22,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
-import subprocess
 import sys
 import time
 import warnings
@@ -44,10 +42,10 @@ from .images import variant_urls
 from .indexes import CatalogIndex, price_band
 from .models import Sculpture
 from .problems import ContentError
+from .search_index import SEARCH_DIR, build_search_index
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
-SEARCH_DIR = "pagefind"
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
 _CODE_FILES = ("views.py", "seo.py", "filters.py", "indexes.py", "rendering.py", "images.py")
 
@@ -312,21 +310,6 @@ def _remove_stale(build_dir: Path, expected: set[str]) -> int:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return removed
-
-
-def build_search_index(build_dir: Path) -> None:
-    """Index the sculpture pages with pagefind (offline binary from its wheel)."""
-    output = build_dir / SEARCH_DIR
-    if output.exists():
-        shutil.rmtree(output)
-    result = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(build_dir), "--output-subdir", SEARCH_DIR],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or not (output / "pagefind.js").is_file():
-        raise RuntimeError(f"pagefind failed:\n{result.stdout}\n{result.stderr}")
 
 
 def _read_manifest(path: Path) -> dict[str, str]:

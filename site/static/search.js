@@ -6,6 +6,7 @@
   const ui = new PagefindUI({
     element: "#busca",
     bundlePath: root.dataset.bundle,
+    baseUrl: root.dataset.base,
     showImages: true,
     showSubResults: false,
     resetStyles: false,

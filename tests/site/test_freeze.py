@@ -1,0 +1,248 @@
+"""The frozen site is complete, valid, deterministic, and rebuilt incrementally."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import html5lib
+import pytest
+from storefront.freeze import freeze_site
+from storefront.problems import ContentError
+from support.paths import FIXTURE_CATALOG
+from support.site_build import freeze, site_app
+
+BASE = "https://teste.example/loja/"
+PUBLISHED = {"onda", "raiz", "vela"}
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "pagefind" not in p.parts)
+
+
+def tree_bytes(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def links_of(html: str) -> list[str]:
+    found = re.findall(r'(?:href|src)="([^"]+)"', html)
+    for srcset in re.findall(r'srcset="([^"]+)"', html):
+        found += [part.strip().split(" ")[0] for part in srcset.split(",")]
+    return found
+
+
+def resolve(site: Path, page: Path, link: str) -> Path | None:
+    """The frozen file a same-site link points to, or None for external links."""
+    page_url = "/loja/" + page.relative_to(site).as_posix()
+    absolute = urljoin("https://teste.example" + page_url, link)
+    parts = urlsplit(absolute)
+    if parts.netloc != "teste.example" or parts.scheme not in ("http", "https"):
+        return None
+    assert parts.path.startswith("/loja/"), f"{link} in {page} escapes the base path"
+    path = parts.path[len("/loja/") :]
+    return site / (path + "index.html" if path.endswith("/") or path == "" else path)
+
+
+def test_every_internal_link_and_image_resolves_to_a_frozen_file(frozen: Path) -> None:
+    broken = []
+    for page in pages(frozen):
+        for link in links_of(page.read_text(encoding="utf-8")):
+            if link.startswith(("mailto:", "tel:")):
+                continue
+            target = resolve(frozen, page, link)
+            if target is not None and not target.is_file():
+                broken.append(f"{page.relative_to(frozen)} -> {link}")
+    assert broken == []
+
+
+def test_every_page_parses_as_html5_without_errors(frozen: Path) -> None:
+    for page in pages(frozen):
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        parser.parse(page.read_bytes())
+        assert parser.errors == [], page
+
+
+def test_sculpture_pages_carry_product_json_ld(frozen: Path) -> None:
+    for slug in PUBLISHED:
+        html = (frozen / "esculturas" / slug / "index.html").read_text(encoding="utf-8")
+        blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        products = [d for d in map(json.loads, blocks) if d["@type"] == "Product"]
+        assert len(products) == 1
+        product = products[0]
+        assert product["name"]
+        assert product["image"] and all(i.startswith(BASE + "img/") for i in product["image"])
+        offer = product["offers"]
+        assert offer["priceCurrency"] == "BRL"
+        assert float(offer["price"]) > 0
+        assert offer["availability"] == "https://schema.org/InStock"
+        assert any(d["@type"] == "BreadcrumbList" for d in map(json.loads, blocks))
+
+
+def test_product_price_matches_the_content(frozen: Path) -> None:
+    html = (frozen / "esculturas/raiz/index.html").read_text(encoding="utf-8")
+    assert '"price":"800.50"' in html
+    assert "R$\xa0800,50" in html
+
+
+def test_sitemap_lists_exactly_the_published_pages(frozen: Path) -> None:
+    root = ET.fromstring((frozen / "sitemap.xml").read_bytes())
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = {loc.text for loc in root.findall("s:url/s:loc", ns)}
+    assert all(u.findtext("s:lastmod", namespaces=ns) for u in root.findall("s:url", ns))
+    indexable = set()
+    for page in pages(frozen):
+        html = page.read_text(encoding="utf-8")
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)">', html)
+        if canonical and 'content="noindex' not in html:
+            indexable.add(canonical.group(1))
+    sculptures = {loc for loc in locs if "/esculturas/" in loc and "/pagina/" not in loc}
+    assert sculptures == {BASE + "esculturas/"} | {f"{BASE}esculturas/{s}/" for s in PUBLISHED}
+    assert indexable <= locs
+    for loc in locs:
+        assert resolve(frozen, frozen / "index.html", loc) is not None
+        assert resolve(frozen, frozen / "index.html", loc).is_file(), loc  # type: ignore[union-attr]
+
+
+def test_drafts_and_archived_pieces_are_never_published(frozen: Path) -> None:
+    everything = b"".join(tree_bytes(frozen).values())
+    for slug, title in (("rascunho", b"Rascunho"), ("antiga", b"Antiga")):
+        assert not (frozen / "esculturas" / slug).exists()
+        assert slug.encode() not in everything
+        assert title not in everything
+    inventory = json.loads((frozen / "inventory.json").read_text())
+    assert inventory == {"version": 1, "sculptures": {"onda": 1, "raiz": 3, "vela": 5}}
+
+
+def test_urls_live_under_the_base_path_prefix(frozen: Path) -> None:
+    html = (frozen / "index.html").read_text(encoding="utf-8")
+    assert 'href="/loja/esculturas/"' in html
+    assert f'<link rel="canonical" href="{BASE}">' in html
+    assert "Sitemap: https://teste.example/loja/sitemap.xml" in (frozen / "robots.txt").read_text()
+
+
+def test_pages_have_metadata_a_store_needs(frozen: Path) -> None:
+    html = (frozen / "esculturas/onda/index.html").read_text(encoding="utf-8")
+    for needle in (
+        f'<link rel="canonical" href="{BASE}esculturas/onda/">',
+        '<meta property="og:type" content="product">',
+        '<meta property="og:image" content="https://teste.example/loja/img/',
+        '<meta name="twitter:card" content="summary_large_image">',
+        'aria-label="Trilha de navegação"',
+        '<html lang="pt-BR">',
+    ):
+        assert needle in html
+
+
+def test_images_are_responsive_with_avif_webp_and_jpeg(frozen: Path) -> None:
+    html = (frozen / "esculturas/onda/index.html").read_text(encoding="utf-8")
+    picture = re.search(r"<picture>.*?</picture>", html, re.S).group(0)  # type: ignore[union-attr]
+    assert '<source type="image/avif"' in picture
+    assert '<source type="image/webp"' in picture
+    assert re.search(
+        r'<img src="[^"]+\.jpg" srcset="[^"]+" sizes="[^"]+" width="\d+" height="\d+"', picture
+    )
+    assert 'fetchpriority="high"' in picture  # the first image is the largest paint
+    home = (frozen / "index.html").read_text(encoding="utf-8")
+    assert 'loading="lazy"' in home
+
+
+def test_assets_are_fingerprinted(frozen: Path) -> None:
+    names = sorted(p.name for p in (frozen / "static").iterdir())
+    assert all(re.fullmatch(r"[a-z-]+\.[0-9a-f]{10}\.(css|js|svg)", n) for n in names), names
+
+
+def test_atom_feed_lists_new_pieces(frozen: Path) -> None:
+    root = ET.fromstring((frozen / "feed.atom").read_bytes())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    ids = [e.findtext("a:id", namespaces=ns) for e in root.findall("a:entry", ns)]
+    assert ids == [f"{BASE}esculturas/{s}/" for s in ("vela", "raiz", "onda")]
+
+
+def test_search_index_covers_the_sculpture_pages(frozen: Path) -> None:
+    assert (frozen / "pagefind/pagefind.js").is_file()
+    assert (frozen / "pagefind/pagefind-ui.js").is_file()
+    fragments = list((frozen / "pagefind/fragment").glob("*.pf_fragment"))
+    assert len(fragments) == len(PUBLISHED)
+
+
+def test_two_freezes_are_byte_identical(frozen: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CATALOG, content)
+    freeze(content, tmp_path)
+    assert tree_bytes(tmp_path / "site") == tree_bytes(frozen)
+
+
+def test_an_edit_rerenders_only_the_pages_that_show_it(content_dir: Path, tmp_path: Path) -> None:
+    first = freeze(content_dir, tmp_path)
+    again = freeze(content_dir, tmp_path)
+    always = again.rendered
+    assert again.rendered < first.rendered
+    assert not again.search_indexed
+    path = content_dir / "sculptures/raiz.yaml"
+    path.write_text(path.read_text().replace("800.50", "800.90"), encoding="utf-8")
+    edited = freeze(content_dir, tmp_path)
+    # its page, home (newest), a catalog page, two material pages, two tag pages, its artist
+    assert edited.rendered - always == 8
+    assert edited.search_indexed
+    html = (tmp_path / "site/esculturas/raiz/index.html").read_text(encoding="utf-8")
+    assert "R$\xa0800,90" in html
+
+
+def test_incremental_build_equals_a_full_build(content_dir: Path, tmp_path: Path) -> None:
+    freeze(content_dir, tmp_path / "inc")
+    path = content_dir / "sculptures/vela.yaml"
+    path.write_text(path.read_text().replace("title: Vela", "title: Vela Acesa"), encoding="utf-8")
+    (content_dir / "sculptures/onda.yaml").unlink()
+    (content_dir / "images/onda.jpg").unlink()
+    freeze(content_dir, tmp_path / "inc")
+    freeze(content_dir, tmp_path / "full")
+    assert tree_bytes(tmp_path / "inc/site") == tree_bytes(tmp_path / "full/site")
+    assert not (tmp_path / "inc/site/esculturas/onda").exists()
+
+
+def test_parallel_workers_produce_the_same_site(content_dir: Path, tmp_path: Path) -> None:
+    import storefront.freeze as freezing
+
+    serial = freeze(content_dir, tmp_path / "serial", workers=1)
+    original = freezing.PARALLEL_THRESHOLD
+    freezing.PARALLEL_THRESHOLD = 1
+    try:
+        freeze(content_dir, tmp_path / "parallel", workers=2)
+    finally:
+        freezing.PARALLEL_THRESHOLD = original
+    assert serial.rendered > 0
+    assert tree_bytes(tmp_path / "serial/site") == tree_bytes(tmp_path / "parallel/site")
+
+
+def test_invalid_content_is_refused_and_the_previous_build_is_untouched(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    freeze(content_dir, tmp_path)
+    before = tree_bytes(tmp_path / "site")
+    path = content_dir / "sculptures/onda.yaml"
+    path.write_text(path.read_text().replace("edition_size: 1", "edition_size: 0"))
+    with pytest.raises(ContentError):
+        freeze(content_dir, tmp_path)
+    assert tree_bytes(tmp_path / "site") == before
+
+
+def test_freeze_command_reports_problems_and_exits_1(content_dir: Path, tmp_path: Path) -> None:
+    path = content_dir / "sculptures/onda.yaml"
+    path.write_text(path.read_text().replace("edition_size: 1", "edition_size: 0"))
+    app = site_app(content_dir, tmp_path)
+    result = app.test_cli_runner().invoke(args=["freeze"])
+    assert result.exit_code == 1
+    assert "edition_size: Input should be greater than or equal to 1" in result.stderr
+    assert "refusing to build" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) -> None:
+    app = site_app(content_dir, tmp_path)
+    app.add_url_rule("/orfa/", "orphan", lambda: "órfã")
+    with pytest.raises(RuntimeError, match="nothing frozen for endpoints orphan"):
+        freeze_site(app)
