@@ -1,0 +1,49 @@
+output "arn" {
+  description = "ARN of the NLB (the CloudFront VPC origin points at it)."
+  value       = aws_lb.this.arn
+}
+
+output "arn_suffix" {
+  description = "ARN suffix of the NLB, the `LoadBalancer` dimension of its CloudWatch metrics."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "dns_name" {
+  description = "Private DNS name of the NLB."
+  value       = aws_lb.this.dns_name
+}
+
+output "security_group_id" {
+  description = "ID of the NLB's security group; the API tasks admit traffic from it only."
+  value       = aws_security_group.nlb.id
+}
+
+output "production_port" {
+  description = "Port of the production listener."
+  value       = var.production_port
+}
+
+output "production_listener_arn" {
+  description = "ARN of the production listener (CodeDeploy's production traffic route)."
+  value       = aws_lb_listener.production.arn
+}
+
+output "test_listener_arn" {
+  description = "ARN of the test listener (CodeDeploy's test traffic route)."
+  value       = aws_lb_listener.test.arn
+}
+
+output "target_group_names" {
+  description = "Names of the blue and green target groups, keyed `blue` and `green`."
+  value       = { for k, tg in aws_lb_target_group.this : k => tg.name }
+}
+
+output "target_group_arns" {
+  description = "ARNs of the blue and green target groups, keyed `blue` and `green`."
+  value       = { for k, tg in aws_lb_target_group.this : k => tg.arn }
+}
+
+output "target_group_arn_suffixes" {
+  description = "ARN suffixes of the blue and green target groups (the `TargetGroup` dimension of their metrics), keyed `blue` and `green`."
+  value       = { for k, tg in aws_lb_target_group.this : k => tg.arn_suffix }
+}

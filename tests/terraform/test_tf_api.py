@@ -1,0 +1,216 @@
+"""The API on ECS: CodeDeploy blue/green behind an internal NLB, redundant over
+zones, locked-down containers, least privilege, rollback on the API's alarms."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from terraform.tfestate import Config, one
+
+
+@pytest.fixture(scope="module")
+def api(modules) -> Config:
+    return modules["api_service"]
+
+
+@pytest.fixture(scope="module")
+def lb(modules) -> Config:
+    return modules["load_balancer"]
+
+
+@pytest.fixture(scope="module")
+def container(api: Config) -> str:
+    """The container definitions expression, normalised by the parser to one line."""
+    return api.resource("aws_ecs_task_definition")["container_definitions"]
+
+
+def _at_least(config: Config, variable: str, minimum: int) -> None:
+    """The variable defaults to >= minimum and its validation refuses less."""
+    assert config.variables[variable]["default"] >= minimum
+    pattern = rf"var\.{variable} >= {minimum}\b"
+    assert any(re.search(pattern, c) for c in config.validations(variable)), variable
+
+
+def test_service_is_deployed_by_codedeploy(api: Config) -> None:
+    service = api.resource("aws_ecs_service")
+    assert one(service["deployment_controller"])["type"] == "CODE_DEPLOY"
+    ignored = one(service["lifecycle"])["ignore_changes"]
+    assert {"task_definition", "load_balancer", "desired_count"} <= set(ignored)
+
+
+def test_service_runs_at_least_two_tasks(api: Config, production: Config) -> None:
+    service = api.resource("aws_ecs_service")
+    assert service["desired_count"] == "${var.desired_count}"
+    _at_least(api, "desired_count", 2)
+    target = api.resource("aws_appautoscaling_target")
+    assert target["min_capacity"] == "${var.min_count}"
+    _at_least(api, "min_count", 2)
+    call = production.module_calls["api_service"]
+    assert "desired_count" not in call and "min_count" not in call
+
+
+def test_tasks_spread_over_at_least_two_zones(api: Config, modules, production) -> None:
+    network = one(api.resource("aws_ecs_service")["network_configuration"])
+    assert network["subnets"] == "${var.subnet_ids}"
+    assert network["assign_public_ip"] is False
+    assert any("length(var.subnet_ids) >= 2" in c for c in api.validations("subnet_ids"))
+    # ... and the root gives it the private subnets, one per zone of the network.
+    call = production.module_calls["api_service"]
+    assert call["subnet_ids"] == "${module.network.private_subnet_ids}"
+    _at_least(modules["network"], "az_count", 2)
+    private = modules["network"].resource("aws_subnet", "private")
+    assert private["count"] == "${var.az_count}"
+    assert private["availability_zone"] == "${local.azs[count.index]}"
+
+
+def test_container_insights_is_on(api: Config) -> None:
+    setting = one(api.resource("aws_ecs_cluster")["setting"])
+    assert setting == {"name": "containerInsights", "value": "enabled"}
+
+
+def test_container_runs_unprivileged_on_a_read_only_filesystem(container: str) -> None:
+    assert re.search(r'\buser = "10001"', container)
+    assert re.search(r"\breadonlyRootFilesystem = true\b", container)
+    assert "privileged = true" not in container
+    assert re.search(r'containerPath = "/tmp", readOnly = false', container)
+
+
+def test_container_health_check_uses_python_not_curl(container: str) -> None:
+    check = re.search(r"healthCheck = \{command = \[(.*?)\]", container)
+    assert check, "the task definition must carry a health check"
+    assert '"CMD", "python"' in check.group(1)
+    assert "/healthz" in check.group(1)
+    assert "curl" not in check.group(1)
+
+
+def test_container_config_and_secret(container: str, api: Config) -> None:
+    assert '"API_STORE_URL", value = "dynamodb://${var.table_name}"' in container
+    assert re.search(
+        r'name = "API_STAFF_TOKEN", valueFrom = aws_secretsmanager_secret\.staff_token\.arn',
+        container,
+    )
+    assert "API_STAFF_TOKEN" not in container.split("secrets = ")[0], "never a plain env var"
+
+
+def test_logs_go_to_cloudwatch_with_retention(api: Config, container: str) -> None:
+    group = api.resource("aws_cloudwatch_log_group", "api")
+    assert group["retention_in_days"] == "${var.log_retention_days}"
+    assert 1 <= api.variables["log_retention_days"]["default"] <= 365
+    assert 'logDriver = "awslogs"' in container
+    assert "awslogs-group = aws_cloudwatch_log_group.api.name" in container
+
+
+def test_graceful_shutdown_fits_in_the_stop_timeout(api: Config, lb: Config, container) -> None:
+    assert "stopTimeout = var.stop_timeout_seconds" in container
+    stop = api.variables["stop_timeout_seconds"]["default"]
+    drain = lb.variables["deregistration_delay_seconds"]["default"]
+    assert drain == 30, "matches gunicorn's 30 s graceful timeout"
+    assert stop > 30, "SIGKILL must come after the graceful timeout"
+
+
+def test_task_role_may_only_use_the_table(api: Config) -> None:
+    document = api.data("aws_iam_policy_document")["task"]
+    for statement in document["statement"]:
+        assert statement["resources"] == ["${var.table_arn}", "${var.table_arn}/index/*"]
+        assert all(a.startswith("dynamodb:") and "*" not in a for a in statement["actions"])
+        assert "dynamodb:DeleteTable" not in statement["actions"]
+
+
+def test_tasks_admit_traffic_from_the_nlb_only(api: Config) -> None:
+    ingress = api.resources("aws_vpc_security_group_ingress_rule")
+    assert len(ingress) == 1
+    rule = next(iter(ingress.values()))
+    assert rule["referenced_security_group_id"] == "${var.load_balancer_security_group_id}"
+    assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule
+    assert rule["from_port"] == rule["to_port"] == "${var.container_port}"
+
+
+def test_service_scales_on_cpu_and_on_load(api: Config) -> None:
+    policies = api.resources("aws_appautoscaling_policy")
+    configs = [one(p["target_tracking_scaling_policy_configuration"]) for p in policies.values()]
+    predefined = [
+        one(c["predefined_metric_specification"])["predefined_metric_type"]
+        for c in configs
+        if "predefined_metric_specification" in c
+    ]
+    assert predefined == ["ECSServiceAverageCPUUtilization"]
+    custom = [c for c in configs if "customized_metric_specification" in c]
+    assert len(custom) == 1
+    metrics = one(custom[0]["customized_metric_specification"])["metrics"]
+    expressions = [m["expression"] for m in metrics if m.get("return_data") is True]
+    assert expressions and "/ tasks" in expressions[0]
+
+
+def test_nlb_is_internal(lb: Config) -> None:
+    nlb = lb.resource("aws_lb")
+    assert nlb["internal"] is True
+    assert nlb["load_balancer_type"] == "network"
+    assert nlb["subnets"] == "${var.subnet_ids}"
+    assert nlb["security_groups"] == ["${aws_security_group.nlb.id}"]
+
+
+def test_two_ip_target_groups_check_readiness(lb: Config) -> None:
+    groups = lb.resource("aws_lb_target_group")
+    assert groups["for_each"] == '${toset(["blue", "green"])}'
+    assert groups["target_type"] == "ip"
+    assert groups["deregistration_delay"] == "${var.deregistration_delay_seconds}"
+    check = one(groups["health_check"])
+    assert check["protocol"] == "HTTP"
+    assert check["path"] == "${var.health_check_path}"
+    assert lb.variables["health_check_path"]["default"] == "/readyz"
+
+
+def test_production_and_test_listeners(lb: Config) -> None:
+    listeners = lb.resources("aws_lb_listener")
+    assert set(listeners) == {"production", "test"}
+    targets = {
+        name: one(listener["default_action"])["target_group_arn"]
+        for name, listener in listeners.items()
+    }
+    assert targets["production"] != targets["test"]
+    assert lb.variables["production_port"]["default"] != lb.variables["test_port"]["default"]
+
+
+def test_nlb_is_reachable_from_cloudfront_and_the_vpc_only(lb: Config) -> None:
+    for rule in lb.resources("aws_vpc_security_group_ingress_rule").values():
+        assert rule.get("cidr_ipv4") in (None, "${var.vpc_cidr_block}")
+        assert "cidr_ipv6" not in rule
+    from_cloudfront = lb.resource(
+        "aws_vpc_security_group_ingress_rule", "production_from_cloudfront"
+    )
+    assert from_cloudfront["prefix_list_id"] == (
+        "${data.aws_ec2_managed_prefix_list.cloudfront.id}"
+    )
+    prefix_list = lb.data("aws_ec2_managed_prefix_list")["cloudfront"]
+    assert prefix_list["name"] == "com.amazonaws.global.cloudfront.origin-facing"
+
+
+def test_deployment_rolls_back_on_failure_and_on_alarms(modules, production) -> None:
+    deployment = modules["deployment"]
+    group = deployment.resource("aws_codedeploy_deployment_group")
+    rollback = one(group["auto_rollback_configuration"])
+    assert rollback["enabled"] is True
+    assert set(rollback["events"]) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+    alarms = one(group["alarm_configuration"])
+    assert alarms["enabled"] is True
+    assert alarms["alarms"] == "${var.alarm_names}"
+    assert any("length(var.alarm_names) >= 1" in c for c in deployment.validations("alarm_names"))
+    assert production.module_calls["deployment"]["alarm_names"] == (
+        "${module.monitoring.deployment_alarm_names}"
+    )
+
+
+def test_deployment_is_blue_green_and_keeps_the_original_tasks(modules) -> None:
+    deployment = modules["deployment"]
+    group = deployment.resource("aws_codedeploy_deployment_group")
+    style = one(group["deployment_style"])
+    assert style == {"deployment_type": "BLUE_GREEN", "deployment_option": "WITH_TRAFFIC_CONTROL"}
+    terminate = one(
+        one(group["blue_green_deployment_config"])["terminate_blue_instances_on_deployment_success"]
+    )
+    assert terminate["termination_wait_time_in_minutes"] == "${var.termination_wait_minutes}"
+    assert deployment.variables["termination_wait_minutes"]["default"] >= 30
+    pair = one(one(group["load_balancer_info"])["target_group_pair_info"])
+    assert len(pair["target_group"]) == 2
+    assert "prod_traffic_route" in pair and "test_traffic_route" in pair
