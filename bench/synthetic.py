@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "content"
+PAGE_SIZE = 24  # the sample's 12 suits 14 pieces; a large catalog lists 24 a page
 
 _FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elisa", "Fábio", "Gabriela", "Hugo", "Íris", "João"]
 _LAST = ["Almeida", "Barbosa", "Cardoso", "Duarte", "Esteves", "Ferraz", "Gomes", "Leal", "Moura"]
@@ -54,7 +55,10 @@ def generate_catalog(dest: Path, sculptures: int, seed: int = 1) -> None:
     shutil.copytree(SAMPLE / "images", dest / "images")
     for schema in (SAMPLE / "schema").glob("*.json"):
         shutil.copy2(schema, dest / "schema" / schema.name)
-    shutil.copy2(SAMPLE / "site.yaml", dest / "site.yaml")
+    site = (SAMPLE / "site.yaml").read_text(encoding="utf-8")
+    (dest / "site.yaml").write_text(
+        site.replace("page_size: 12", f"page_size: {PAGE_SIZE}"), encoding="utf-8"
+    )
     artist_count = max(4, sculptures // 40)
     artists = [f"artista-{i:04d}" for i in range(artist_count)]
     for i, slug in enumerate(artists):

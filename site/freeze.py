@@ -42,7 +42,7 @@ from .images import variant_urls
 from .indexes import CatalogIndex, price_band
 from .models import Sculpture
 from .problems import ContentError
-from .search_index import SEARCH_DIR, build_search_index
+from .search_index import is_search_file, update_search_index
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
@@ -122,13 +122,21 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     _render(app, dirty, workers or os.cpu_count() or 1)
     clock("render")
     expected = {_file_for(page.url) for page in pages}
-    report.removed = _remove_stale(build_dir, expected)
-    sculpture_changed = any(p.endpoint == "pages.sculpture" for p in dirty) or report.removed
-    if sculpture_changed or not (build_dir / SEARCH_DIR / "pagefind.js").is_file():
-        build_search_index(build_dir)
-        report.search_indexed = True
+    if previous:
+        report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
+    else:
+        report.removed = _remove_stale(build_dir, expected)
+    changed = {p.values["slug"] for p in dirty if p.endpoint == "pages.sculpture"}
+    changed |= {
+        url.split("/")[2]
+        for url in previous.keys() - {p.url for p in pages}
+        if url.startswith("/esculturas/") and url.count("/") == 3
+    }
+    report.search_indexed = update_search_index(
+        build_dir, list(index.by_slug), changed if previous else None
+    )
     clock("search")
-    _write_manifest(manifest_path, {p.url: p.key for p in pages if p.key is not None})
+    _write_manifest(manifest_path, {p.url: p.key or "" for p in pages})
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
@@ -159,40 +167,51 @@ def plan(app: Flask, index: CatalogIndex) -> list[PlannedPage]:
     return pages
 
 
-def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], Any]]:
-    """(endpoint, values, the data the page shows or None) for every file."""
+def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """(endpoint, values, the data the page shows, as text, or None) for every file."""
     images = current_app.extensions["images"]
+    cards: dict[str, str] = {}
 
-    def card(piece: Sculpture) -> tuple[Any, ...]:
-        first = piece.images[0]
-        return (
-            piece.slug, piece.title, index.artist_name(piece), piece.year, str(piece.price.amount),
-            piece.price.currency, piece.edition_size, first.file, first.alt,
-            images.get(first.file).fallback.name,
-        )  # fmt: skip
+    def card(piece: Sculpture) -> str:
+        if piece.slug not in cards:
+            first = piece.images[0]
+            cards[piece.slug] = json.dumps(
+                [
+                    piece.slug, piece.title, index.artist_name(piece), piece.year,
+                    str(piece.price.amount), piece.price.currency, piece.edition_size,
+                    first.file, first.alt, images.get(first.file).fallback.name,
+                ],
+                ensure_ascii=False,
+            )  # fmt: skip
+        return cards[piece.slug]
 
-    def listing(items: tuple[Sculpture, ...], title: str) -> Iterator[tuple[int, Any]]:
-        for number in range(1, index.page_count(items) + 1):
+    def listing(items: tuple[Sculpture, ...], title: str) -> Iterator[tuple[int, str]]:
+        total = index.page_count(items)
+        for number in range(1, total + 1):
             page = index.page(items, number)
             assert page is not None
-            yield number, (title, len(items), number, page.total, [card(p) for p in page.items])
+            head = json.dumps([title, len(items), number, total], ensure_ascii=False)
+            yield number, head + "".join(card(p) for p in page.items)
 
-    yield "pages.home", {}, ([card(p) for p in index.featured], [card(p) for p in index.newest])
+    featured = "".join(card(p) for p in index.featured)
+    yield "pages.home", {}, featured + "|" + "".join(card(p) for p in index.newest)
     for number, data in listing(index.published, "catalog"):
         yield "pages.catalog", {"page": number}, data
+    artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
     for piece in index.published:
-        artist = index.catalog.artists[piece.artist]
-        data = (
-            piece.model_dump_json(),
-            artist.model_dump_json(),
-            [card(p) for p in index.related(piece)],
-            price_band(piece.price.amount),
-            [images.get(i.file).variants for i in piece.images],
+        variants = [images.get(i.file).variants for i in piece.images]
+        data = "|".join(
+            [
+                piece.model_dump_json(),
+                artist_json[piece.artist],
+                "".join(card(p) for p in index.related(piece)),
+                price_band(piece.price.amount),
+                repr(variants),
+            ]
         )
         yield "pages.sculpture", {"slug": piece.slug}, data
     for slug, works in index.works.items():
-        artist = index.catalog.artists[slug]
-        yield "pages.artist", {"slug": slug}, (artist.model_dump_json(), [card(p) for p in works])
+        yield "pages.artist", {"slug": slug}, artist_json[slug] + "".join(map(card, works))
     for endpoint, terms in (("pages.tag", index.tags), ("pages.material", index.materials)):
         for slug, term in terms.items():
             for number, data in listing(term.sculptures, term.label):
@@ -203,7 +222,7 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], Any]
     ):  # fmt: skip
         yield endpoint, {}, None
     for endpoint, values in [*asset_urls(), *variant_urls()]:
-        yield endpoint, values, ("immutable", values)
+        yield endpoint, values, "immutable:" + json.dumps(values)
 
 
 def _shared_key(index: CatalogIndex) -> str:
@@ -218,9 +237,8 @@ def _shared_key(index: CatalogIndex) -> str:
     return digest.hexdigest()
 
 
-def _digest(shared: str, data: Any) -> str:
-    text = json.dumps(data, default=repr, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256((shared + text).encode()).hexdigest()[:24]
+def _digest(shared: str, data: str) -> str:
+    return hashlib.sha256((shared + data).encode()).hexdigest()[:24]
 
 
 def _check_coverage(app: Flask, pages: Sequence[PlannedPage]) -> None:
@@ -237,7 +255,7 @@ def _file_for(url: str) -> str:
 
 
 def _needs_render(page: PlannedPage, previous: dict[str, str], build_dir: Path) -> bool:
-    if page.key is None or previous.get(page.url) != page.key:
+    if not page.key or previous.get(page.url) != page.key:
         return True
     return not (build_dir / _file_for(page.url)).is_file()
 
@@ -295,14 +313,26 @@ def _freeze_share(app: Flask, pages: list[PlannedPage]) -> int:
         return len(freezer.freeze())
 
 
+def _remove_files(build_dir: Path, stale: set[str]) -> int:
+    """Delete the files of pages the previous build had and this one does not."""
+    for relative in sorted(stale):
+        path = build_dir / relative
+        path.unlink(missing_ok=True)
+        for parent in path.parents:
+            if parent == build_dir or any(parent.iterdir()):
+                break
+            parent.rmdir()
+    return len(stale)
+
+
 def _remove_stale(build_dir: Path, expected: set[str]) -> int:
-    """Delete files a previous build wrote that this build does not have."""
+    """Delete every file this build does not have (no manifest says what was built)."""
     removed = 0
     if not build_dir.is_dir():
         return 0
     for path in sorted(build_dir.rglob("*"), reverse=True):
         relative = path.relative_to(build_dir).as_posix()
-        if relative == SEARCH_DIR or relative.startswith(SEARCH_DIR + "/"):
+        if is_search_file(relative):
             continue
         if path.is_file() and relative not in expected:
             path.unlink()

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, send_file, url_for
+from flask import Blueprint, Flask, abort, current_app, request, send_file, url_for
 from PIL import Image as PILImage
 from PIL import ImageOps
 
@@ -140,12 +140,16 @@ def responsive_image(file_name: str) -> ResponsiveImage:
     return pipeline().get(file_name)
 
 
+_url_prefixes: dict[str, str] = {}
+
+
 def image_url(variant: Variant) -> str:
-    return url_for("images.variant", name=variant.name)
-
-
-def srcset(image: ResponsiveImage, ext: str) -> str:
-    return ", ".join(f"{image_url(v)} {v.width}w" for v in image.of(ext))
+    """URL of a variant; url_for once per app root, then a string join (hot path)."""
+    root = request.script_root
+    prefix = _url_prefixes.get(root)
+    if prefix is None:
+        prefix = _url_prefixes[root] = url_for("images.variant", name="x")[:-1]
+    return prefix + variant.name
 
 
 def variant_urls() -> Iterator[tuple[str, dict[str, str]]]:

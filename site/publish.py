@@ -20,7 +20,9 @@ switch in progress, so that `releases` and `rollback` work from the bucket, and
 so a run killed midway finishes the switch on its next run. Fingerprinted assets
 that a new build drops are carried into the new release once, so a page still
 cached from the old release never links to a missing file. Releases beyond the
-newest `--keep-releases` are deleted after the switch.
+newest `--keep-releases` are deleted after the switch. Objects are keyed by
+their URL path: with a `base_url` of `https://host/loja/`, `index.html` is stored
+as `releases/<id>/loja/index.html` and served at `/loja/`.
 
 Why not a CloudFront Function reading the live release from a KeyValueStore:
 it would switch faster (seconds, not a config deployment) but moto does not
@@ -43,7 +45,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,7 +184,7 @@ def publish_command(
     )
     policy = CachePolicy(config["PUBLISH_CACHE_IMMUTABLE"], config["PUBLISH_CACHE_REVALIDATE"])
     with _errors():
-        store = _store(jobs=jobs, **target)
+        connection = _Connection.from_options(**target)
         try:
             catalog = load_catalog(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
         except ContentError as error:
@@ -192,7 +194,7 @@ def publish_command(
         root = urlsplit(str(catalog.site.base_url)).path or "/"
         local = scan_build(config["BUILD_DIR"], policy, key_prefix=root.lstrip("/"), jobs=jobs)
         progress = Progress(sys.stderr, "publish")
-        summary = publish(store, local, options, url_root=root, progress=progress)
+        summary = publish(connection.store(jobs), local, options, url_root=root, progress=progress)
     _report(summary, as_json)
     if summary.refused:
         raise click.ClickException(summary.refused)
@@ -207,7 +209,8 @@ def rollback_command(
 ) -> None:
     """Serve an earlier release again: the one before the live one, or RELEASE_ID."""
     with _errors():
-        summary = rollback(_store(**target), release_id, Options(wait_timeout=wait_timeout))
+        store = _Connection.from_options(**target).store()
+        summary = rollback(store, release_id, Options(wait_timeout=wait_timeout))
     _report(summary, as_json)
 
 
@@ -216,7 +219,7 @@ def rollback_command(
 def releases_command(as_json: bool, **target: Any) -> None:
     """List the retained releases, newest first; the live one is marked."""
     with _errors():
-        rows, live = list_releases(_store(**target))
+        rows, live = list_releases(_Connection.from_options(**target).store())
     if as_json:
         pending = live.pointer.release if live.pointer and live.pointer.state != "live" else None
         document = {
@@ -238,19 +241,31 @@ def releases_command(as_json: bool, **target: Any) -> None:
         click.echo(f"switch to {live.pointer.release} pending: the next publish finishes it")
 
 
-def _store(
-    *,
-    bucket: str,
-    distribution_id: str | None,
-    origin_id: str | None,
-    prefix: str,
-    endpoint_url: str | None,
-    region: str | None,
-    jobs: int = 16,
-) -> ReleaseStore:
-    target = Target(check_bucket_name(bucket), normalize_prefix(prefix), distribution_id, origin_id)
-    s3, cloudfront = make_clients(endpoint_url=endpoint_url, region=region, jobs=jobs)
-    return ReleaseStore(s3, cloudfront, target)
+@dataclass(frozen=True)
+class _Connection:
+    """The target options, checked (before any request), and how to reach AWS."""
+
+    target: Target
+    endpoint_url: str | None
+    region: str | None
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        bucket: str,
+        distribution_id: str | None,
+        origin_id: str | None,
+        prefix: str,
+        endpoint_url: str | None,
+        region: str | None,
+    ) -> _Connection:
+        bucket, prefix = check_bucket_name(bucket), normalize_prefix(prefix)
+        return cls(Target(bucket, prefix, distribution_id, origin_id), endpoint_url, region)
+
+    def store(self, jobs: int = 16) -> ReleaseStore:
+        s3, cloudfront = make_clients(endpoint_url=self.endpoint_url, region=self.region, jobs=jobs)
+        return ReleaseStore(s3, cloudfront, self.target)
 
 
 @contextlib.contextmanager

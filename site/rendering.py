@@ -8,18 +8,17 @@ from typing import Any
 from babel import Locale
 from flask import Flask, request
 
-from . import filters
+from . import filters, fragments
 from .content import get_index
-from .images import srcset
 from .indexes import slugify
 from .seo import external
 
 
 def init_app(app: Flask) -> None:
     filters.init_app(app)
+    fragments.init_app(app)
     app.jinja_env.filters["term_slug"] = slugify
     app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.globals["srcset"] = srcset
     app.jinja_env.globals["external"] = _external
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

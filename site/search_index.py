@@ -1,4 +1,11 @@
-"""The static search index: pagefind over the sculpture pages, made deterministic.
+"""The static search index: pagefind over the sculpture pages, sharded and deterministic.
+
+pagefind re-indexes everything it is given (about 3 s for 10,000 pages here),
+which alone would break the one-edit rebuild budget on a large catalog. The
+sculptures are therefore split into shards of about SHARD_SIZE pages by a stable
+hash of their slug; each shard is its own pagefind bundle (`pagefind/`,
+`pagefind-1/`, ...) and the search page merges them in the browser
+(`mergeIndex`), so an edit re-indexes one shard. Small catalogs have one shard.
 
 pagefind (shipped as a wheel with its binary; works offline) writes filter
 values in hash-map order, which changes from run to run, so two builds of the
@@ -14,28 +21,98 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cbor2
 
 SEARCH_DIR = "pagefind"
+SHARD_SIZE = 1500
+PAGE_PATH = "esculturas/{slug}/index.html"
+_BUNDLE_RE = re.compile(r"^pagefind(-\d+)?$")
 _SIGNATURE = b"pagefind_dcd"
 
 
-def build_search_index(build_dir: Path) -> None:
-    """Index the pages marked data-pagefind-body into build_dir/pagefind/."""
-    output = build_dir / SEARCH_DIR
-    if output.exists():
-        shutil.rmtree(output)
-    command = [sys.executable, "-m", "pagefind", "--site", str(build_dir)]
-    result = subprocess.run(
-        [*command, "--output-subdir", SEARCH_DIR], capture_output=True, text=True, check=False
+def shard_count(pages: int) -> int:
+    return max(1, -(-pages // SHARD_SIZE))
+
+
+def shard_of(slug: str, count: int) -> int:
+    return int(hashlib.sha256(slug.encode()).hexdigest()[:8], 16) % count
+
+
+def bundle_name(shard: int) -> str:
+    return SEARCH_DIR if shard == 0 else f"{SEARCH_DIR}-{shard}"
+
+
+def is_search_file(relative: str) -> bool:
+    """Whether a path under the build folder belongs to a search bundle."""
+    return bool(_BUNDLE_RE.match(relative.split("/", 1)[0]))
+
+
+def shards_of(slugs: Collection[str]) -> dict[int, list[str]]:
+    """Shard number -> its slugs, for the non-empty shards only."""
+    count = shard_count(len(slugs))
+    shards: dict[int, list[str]] = {}
+    for slug in sorted(slugs):
+        shards.setdefault(shard_of(slug, count), []).append(slug)
+    return dict(sorted(shards.items()))
+
+
+def bundles_for(slugs: Collection[str]) -> list[str]:
+    """The bundle folders the search page loads; the first one is the primary."""
+    return [bundle_name(k) for k in shards_of(slugs)]
+
+
+def update_search_index(build_dir: Path, slugs: Collection[str], changed: set[str] | None) -> bool:
+    """Re-index the shards holding `changed` slugs (None: all); True if any was rebuilt."""
+    count = shard_count(len(slugs))
+    shards = shards_of(slugs)
+    existing = {p.name for p in build_dir.glob(f"{SEARCH_DIR}*") if _BUNDLE_RE.match(p.name)}
+    expected = {bundle_name(k) for k in shards}
+    complete = existing == expected and all(
+        (build_dir / name / "pagefind.js").is_file() for name in expected
     )
+    if changed is None or not complete:
+        todo = set(shards)
+    else:
+        todo = {shard_of(slug, count) for slug in changed} & set(shards)
+    for stale in existing - expected:
+        shutil.rmtree(build_dir / stale)
+    workers = min(len(todo), os.cpu_count() or 1) or 1
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda k: _index_shard(build_dir, k, shards[k]), sorted(todo)))
+    return bool(todo)
+
+
+def _index_shard(build_dir: Path, shard: int, slugs: list[str]) -> None:
+    """Run pagefind over one shard's pages, staged as hard links in a scratch folder."""
+    staging = build_dir.parent / f".search-staging-{shard}"
+    output = build_dir / bundle_name(shard)
+    for folder in (staging, output):
+        if folder.exists():
+            shutil.rmtree(folder)
+    for slug in slugs:
+        source = build_dir / PAGE_PATH.format(slug=slug)
+        target = staging / PAGE_PATH.format(slug=slug)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    command = [sys.executable, "-m", "pagefind", "--site", str(staging)]
+    result = subprocess.run(
+        [*command, "--output-path", str(output)], capture_output=True, text=True, check=False
+    )
+    shutil.rmtree(staging)
     if result.returncode != 0 or not (output / "pagefind.js").is_file():
-        raise RuntimeError(f"pagefind failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"pagefind failed on shard {shard}:\n{result.stdout}\n{result.stderr}")
     canonicalize(output)
 
 

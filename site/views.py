@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from .content import get_index
 from .images import responsive_image
 from .indexes import CatalogIndex, Term, price_band
+from .search_index import bundles_for
 from .seo import breadcrumbs_ld, external, json_ld, product_ld
 
 bp = Blueprint("pages", __name__)
@@ -173,7 +174,7 @@ def about() -> str:
 
 @bp.route("/busca/")
 def search() -> str:
-    return _render("search.html")
+    return _render("search.html", bundles=bundles_for(get_index().by_slug))
 
 
 @bp.route("/404.html")

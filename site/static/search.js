@@ -2,10 +2,13 @@
 (() => {
   "use strict";
   const root = document.getElementById("busca");
-  if (!root || typeof PagefindUI === "undefined") return;
+  if (!root || !root.dataset.bundles || typeof PagefindUI === "undefined") return;
+  // One pagefind bundle per shard of the catalog; the first is primary, the rest merge in.
+  const [primary, ...others] = root.dataset.bundles.split(" ");
   const ui = new PagefindUI({
     element: "#busca",
-    bundlePath: root.dataset.bundle,
+    bundlePath: primary,
+    mergeIndex: others.map((bundlePath) => ({ bundlePath })),
     baseUrl: root.dataset.base,
     showImages: true,
     showSubResults: false,

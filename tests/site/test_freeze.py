@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -246,3 +247,29 @@ def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) 
     app.add_url_rule("/orfa/", "orphan", lambda: "órfã")
     with pytest.raises(RuntimeError, match="nothing frozen for endpoints orphan"):
         freeze_site(app)
+
+
+def test_search_index_is_sharded_and_an_edit_reindexes_only_its_shard(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storefront import search_index
+
+    monkeypatch.setattr(search_index, "SHARD_SIZE", 1)  # three shards for three pieces
+    freeze(content_dir, tmp_path)
+    site = tmp_path / "site"
+    bundles = search_index.bundles_for(PUBLISHED)
+    assert len(bundles) > 1
+    assert all((site / b / "pagefind.js").is_file() for b in bundles)
+    search = (site / "busca/index.html").read_text(encoding="utf-8")
+    assert 'data-bundles="{}"'.format(" ".join(f"/loja/{b}/" for b in bundles)) in search
+    shard = search_index.shard_of("raiz", 3)
+    untouched = next(b for b in bundles if b != search_index.bundle_name(shard))
+    before = tree_bytes(site / untouched)
+    stamp = {p: p.stat().st_mtime_ns for p in (site / untouched).rglob("*") if p.is_file()}
+    path = content_dir / "sculptures/raiz.yaml"
+    path.write_text(path.read_text().replace("title: Raiz", "title: Raiz Funda"), encoding="utf-8")
+    freeze(content_dir, tmp_path)
+    assert tree_bytes(site / untouched) == before
+    assert stamp == {p: p.stat().st_mtime_ns for p in (site / untouched).rglob("*") if p.is_file()}
+    fragments = (site / search_index.bundle_name(shard) / "fragment").glob("*")
+    assert any(b"Raiz Funda" in gzip.decompress(f.read_bytes()) for f in fragments)

@@ -1,0 +1,126 @@
+"""Freeze benchmark: full build, no-op rebuild and one-edit rebuild of a synthetic catalog.
+
+Generates the deterministic synthetic catalog (bench/synthetic.py), then runs
+`python -m storefront freeze` as a user would, sampling the resident memory of
+the whole process tree (the freeze forks workers) every 20 ms.
+
+Usage: python bench/freeze.py [--sculptures 10000] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import generate_catalog
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid, ppid = int(entry), int(fields["PPid"])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_freeze(env: dict[str, str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "freeze"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT,
+    )
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_kib(process.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"freeze failed:\n{out}\n{err}")
+    return seconds, peak, out.strip()
+
+
+def edit_one(content: Path) -> None:
+    """Change one digit of one price: same file sizes, different bytes."""
+    path = sorted((content / "sculptures").glob("*.yaml"))[
+        len(os.listdir(content / "sculptures")) // 2
+    ]
+    text = path.read_text(encoding="utf-8")
+    head, _, tail = text.partition("amount: ")
+    digit = tail[0]
+    path.write_text(head + "amount: " + str((int(digit) % 9) + 1) + tail[1:], encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sculptures", type=int, default=10_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="freeze-bench-"))
+    content, build, cache, images = (work / n for n in ("content", "build", "cache", "images"))
+    for folder in (build, cache, images):
+        shutil.rmtree(folder, ignore_errors=True)
+    generate_catalog(content, args.sculptures)
+    env = {
+        **os.environ,
+        "STOREFRONT_CONTENT_DIR": str(content),
+        "STOREFRONT_BUILD_DIR": str(build / "site"),
+        "STOREFRONT_CACHE_DIR": str(build / "cache"),
+        "STOREFRONT_IMAGE_CACHE_DIR": str(images),
+    }
+    rows = []
+    seconds, peak, out = run_freeze(env)
+    rows.append(("full freeze, empty build/ and image cache", seconds, peak, out))
+    shutil.rmtree(build)
+    seconds, peak, out = run_freeze(env)
+    rows.append(("full freeze, empty build/ (images cached)", seconds, peak, out))
+    seconds, peak, out = run_freeze(env)
+    rows.append(("rebuild, nothing changed", seconds, peak, out))
+    edit_one(content)
+    seconds, peak, out = run_freeze(env)
+    rows.append(("rebuild after editing one sculpture", seconds, peak, out))
+    files = sum(1 for p in (build / "site").rglob("*") if p.is_file())
+    html = sum(1 for p in (build / "site").rglob("*.html") if "pagefind" not in p.parts)
+    print(
+        f"catalog: {args.sculptures} sculptures, {html} HTML pages, {files} files, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(f"{'run':<45} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9}")
+    for name, seconds, peak, _ in rows:
+        print(f"{name:<45} {seconds:8.2f} {html / seconds:8.0f} {peak / 1024:6.0f} MB")
+    for name, _, _, out in rows:
+        print(f"  {name}: {out.split(' -> ')[0]}")
+    if args.workdir is None:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
