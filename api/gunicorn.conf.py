@@ -1,0 +1,78 @@
+"""gunicorn settings for the availability API (``gunicorn -c api/gunicorn.conf.py api.wsgi:app``).
+
+Every number can be overridden from the environment, so one image serves a
+laptop, CI and an ECS task of any size. Defaults suit a small ECS task.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+# Listen on every interface of the container; the NLB forwards to port 8000.
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+
+# Processes: parallelism across cores (and isolation: one crash loses one worker).
+workers = _int("GUNICORN_WORKERS", 2)
+# Threads per process: requests mostly wait on the store, so threads overlap that wait.
+threads = _int("GUNICORN_THREADS", 4)
+worker_class = "gthread"
+
+# On SIGTERM a worker stops accepting and finishes in-flight requests for up to
+# this long before it is killed. Terraform matches the NLB deregistration delay
+# (and ECS stopTimeout) to it.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# Idle keep-alive connections must outlive the load balancer's idle timeout
+# (an NLB TCP flow times out after 350 s), otherwise the server may close a
+# connection just as the peer sends a request on it, which surfaces as a 5xx.
+keepalive = _int("GUNICORN_KEEPALIVE", 360)
+# Kept-alive connections are parked in the poller, not in a thread, so many are cheap.
+worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 1000)
+
+# No request-line limit of gunicorn's own (0 = its 1 MiB hard cap): gunicorn would
+# answer an over-long URL with an HTML page, the app answers it with a 414
+# problem instead. In production CloudFront already caps URLs at 8 KiB.
+limit_request_line = 0
+
+# Heartbeat files on tmpfs: /dev/shm is in memory and writable with --read-only.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 27 opens a control socket in $HOME by default; the root filesystem is
+# read-only in the container and nothing uses the socket.
+control_socket_disable = True
+
+# Logs: the app writes one JSON access line (with metrics) per request, so
+# gunicorn's own access log is off; its error log goes to stdout as JSON too.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    # Anything else that logs (botocore, ...) goes out as JSON too.
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},
+    },
+}
+# Behind the NLB (TCP) the peer is the client itself; trust no forwarding headers.
+forwarded_allow_ips = ""
+
+
+def post_worker_init(worker):
+    """Fail readiness first on SIGTERM, before the worker stops accepting."""
+    from api.health import install_shutdown_hook
+
+    install_shutdown_hook()

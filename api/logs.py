@@ -1,0 +1,142 @@
+"""Structured logs: one JSON object per line on stdout, each tied to a request id.
+
+Containers ship stdout to CloudWatch Logs as-is, so a JSON line is both
+human-searchable (Logs Insights) and machine-readable (Embedded Metric Format
+lines are JSON log lines too, see ``api.metrics``). The request id comes from
+the caller's ``X-Request-Id`` when it looks sane, otherwise it is generated, and
+is echoed in the response so a visitor's report can be matched to a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
+from typing import TYPE_CHECKING, Any
+
+from flask import g, has_app_context, has_request_context, request
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Attributes every LogRecord has; anything else was passed through ``extra=``.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON line, including fields passed with ``extra=``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        for key, value in record.__dict__.items():
+            if key == "_aws" or (key not in _STANDARD and not key.startswith("_")):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class StdoutHandler(logging.StreamHandler):
+    """A handler bound to whatever ``sys.stdout`` is when a record is emitted.
+
+    A plain ``StreamHandler(sys.stdout)`` keeps the stream it was built with,
+    which breaks when stdout is swapped later (test capture, re-exec).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+# The last whole second formatted, shared by all threads (a tuple swap is atomic).
+_second_text: tuple[int, str] = (-1, "")
+
+
+def utc_timestamp(now: float) -> str:
+    """``2027-01-15T08:00:00.123Z`` for epoch seconds ``now`` (the ``time`` of every line)."""
+    global _second_text
+    millis = int(now * 1000)
+    second, text = _second_text
+    if millis // 1000 != second:  # strftime once per second, not once per line
+        second = millis // 1000
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second_text = (second, text)
+    return f"{text}.{millis % 1000:03d}Z"
+
+
+def write_line(logger: logging.Logger, message: str, fields: dict[str, Any]) -> None:
+    """Write one INFO line shaped like ``JsonFormatter``'s, bypassing the logging machinery."""
+    members = json.dumps(fields, separators=(",", ":"), default=str)[1:-1]
+    write_encoded_line(logger, message, members)
+
+
+def write_encoded_line(logger: logging.Logger, message: str, members: str) -> None:
+    """``write_line`` for fields already encoded as JSON object members (``"a":1,"b":"x"``).
+
+    For the per-request access/metrics line only: it is the hot path, and a
+    LogRecord (caller lookup, thread and process names, handler locks) costs
+    several times what the line itself does. One ``write`` per line keeps lines
+    whole when threads and workers share stdout.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    request_id = g.get("request_id") if has_app_context() else None
+    line = (
+        f'{{"time":"{utc_timestamp(time.time())}","level":"info",'
+        f'"logger":{encode_string(logger.name)},"message":{encode_string(message)}'
+        + (f',"request_id":{encode_string(request_id)}' if request_id is not None else "")
+        + (f",{members}}}\n" if members else "}\n")
+    )
+    stream = sys.stdout
+    stream.write(line)
+    stream.flush()
+
+
+def configure_logging(level: str | int = "INFO") -> None:
+    """Send the ``api`` loggers to stdout as JSON (once per process)."""
+    logger = logging.getLogger("api")
+    logger.setLevel(level if isinstance(level, int) else level.upper())
+    if not any(isinstance(handler, StdoutHandler) for handler in logger.handlers):
+        handler = StdoutHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
+def _assign_request_id() -> None:
+    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+    # 128 random bits as 32 hex digits (a uuid4's hex, minus its costlier object).
+    g.request_id = incoming if _SANE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+
+
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers[REQUEST_ID_HEADER] = g.request_id
+    return response
+
+
+def init_app(app: Flask) -> None:
+    configure_logging(app.config["LOG_LEVEL"])
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)

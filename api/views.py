@@ -1,0 +1,380 @@
+"""The v1 HTTP endpoints. They translate HTTP to store calls and back, nothing more.
+
+The full path is kept (``/api/v1/...``) because CloudFront and the local preview
+forward ``/api/*`` unchanged. The contract is ``api/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask.blueprints import BlueprintSetupState
+
+from api import metrics
+from api.availability_cache import AvailabilityCache
+from api.problems import Problem, problem_response
+from api.store import (
+    HoldAlreadySold,
+    HoldNotActive,
+    HoldReceipt,
+    IdempotencyKeyReused,
+    InvalidReleaseToken,
+    NoUnitFree,
+    Sale,
+    StoreBusy,
+    StoreError,
+    StoreUnavailable,
+    UnknownHold,
+    UnknownSculpture,
+    get_store,
+    is_slug,
+    request_fingerprint,
+)
+
+bp = Blueprint("v1", __name__, url_prefix="/api/v1")
+
+HOLD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The IETF draft sends the key as a structured-field string ("..."); bare values
+# are common in the wild, so both are accepted.
+IDEMPOTENCY_KEY = re.compile(r'^"?([\x21\x23-\x7e]{1,255})"?$')
+EMAIL = re.compile(r"^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A few seconds at the CDN absorbs bursts on a popular page, while a visitor
+# still sees a hold placed elsewhere within seconds.
+AVAILABILITY_CACHE = "public, max-age=5, s-maxage=5, stale-if-error=60"
+CACHE_EXTENSION = "availability_cache"
+
+
+def _now() -> int:
+    return int(current_app.config["CLOCK"]())
+
+
+def rfc3339(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _json_body(allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object, or the precise problem (415, 413, 400, 422)."""
+    if not request.is_json:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Send the body as application/json.",
+            headers={"Accept-Post": "application/json"},
+        )
+    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Problem(422, "invalid-body", "The body must be a JSON object.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise _invalid([(f"/{name}", "unknown field") for name in unknown])
+    return body
+
+
+def _invalid(errors: list[tuple[str, str]]) -> Problem:
+    return Problem(
+        422,
+        "invalid-body",
+        "The body does not match the schema.",
+        errors=[{"pointer": pointer, "detail": detail} for pointer, detail in errors],
+    )
+
+
+def _slug_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not is_slug(value):
+        raise _invalid([(f"/{name}", "must be a sculpture slug (a-z, 0-9, single hyphens)")])
+    return value
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _is_staff(token: str | None) -> bool:
+    configured = current_app.config.get("STAFF_TOKEN")
+    if not configured or token is None:
+        return False
+    # Constant time, so response timing says nothing about how much matched.
+    return hmac.compare_digest(token.encode(), str(configured).encode())
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Problem:
+    challenge = 'Bearer realm="sculpture-store"'
+    if error:
+        challenge += f', error="{error}"'
+    return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+# Each refusal of the store has one HTTP meaning, whichever endpoint met it.
+STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
+    UnknownSculpture: (404, "unknown-sculpture", "No such sculpture is on sale."),
+    UnknownHold: (404, "unknown-hold", "No such hold."),
+    InvalidReleaseToken: (403, "wrong-release-token", "This token does not release this hold."),
+    NoUnitFree: (409, "no-unit-free", "Every unit of this piece is held or sold."),
+    HoldAlreadySold: (409, "hold-sold", "This hold has become a sale."),
+    HoldNotActive: (409, "hold-not-active", "The hold is no longer active."),
+    IdempotencyKeyReused: (
+        422,
+        "idempotency-key-reused",
+        "This Idempotency-Key was already used with a different body.",
+    ),
+    StoreBusy: (503, "busy", "Too many requests for this piece at once; try again."),
+    StoreUnavailable: (503, "store-unavailable", "Availability is unknown right now; retry soon."),
+}
+
+
+@bp.errorhandler(StoreError)
+def store_problem(error: StoreError) -> Response:
+    status, kind, detail = STORE_PROBLEMS.get(type(error), (500, None, None))
+    headers = {}
+    if isinstance(error, HoldNotActive):
+        detail = f"The hold is {error.state}."
+    if status == 503:
+        headers["Retry-After"] = "1"
+        current_app.logger.warning("store refused: %s", error)
+    extensions = (
+        {"sculpture": error.slug} if isinstance(error, NoUnitFree | UnknownSculpture) else {}
+    )
+    return problem_response(status, kind, detail, headers=headers, **extensions)
+
+
+@bp.before_app_request
+def refuse_overlong_urls() -> None:
+    """Answer over-long URLs with a problem (gunicorn would send an HTML page)."""
+    if len(request.path) + len(request.query_string) > current_app.config["MAX_URL_LENGTH"]:
+        raise Problem(414, "uri-too-long", "The URL is longer than this API accepts.")
+
+
+# --------------------------------------------------------------------------- availability
+
+
+@bp.record_once
+def _create_cache(state: BlueprintSetupState) -> None:
+    config = state.app.config
+    state.app.extensions[CACHE_EXTENSION] = AvailabilityCache(
+        config["AVAILABILITY_CACHE_SECONDS"], config["CLOCK"]
+    )
+
+
+def invalidates_availability(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Mark a view that may change availability: it drops this process's cached bodies.
+
+    Dropped after the view ran, whatever its outcome (a timed-out write may
+    still have happened), so the writer's next read comes from the store.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        finally:
+            current_app.extensions[CACHE_EXTENSION].invalidate()
+
+    wrapper.invalidates_availability = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _wants_fresh(environ: dict[str, Any]) -> bool:
+    """``Cache-Control: no-cache`` / ``max-age=0`` (the site's reload after a hold)."""
+    directives = environ.get("HTTP_CACHE_CONTROL")
+    return directives is not None and ("no-cache" in directives or "max-age=0" in directives)
+
+
+@bp.get("/availability")
+def availability() -> Response:
+    # The busiest route: proxies are resolved once, the encoded body may be reused.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    cache: AvailabilityCache = app.extensions[CACHE_EXTENSION]
+    key = req.query_string
+    body = None if _wants_fresh(req.environ) else cache.get(key)
+    if body is None:
+        generation = cache.generation
+        body = _availability_body(app, req.args.getlist("ids"))
+        cache.put(key, body, generation)
+    response = app.response_class(body, mimetype="application/json")
+    response.headers["Cache-Control"] = AVAILABILITY_CACHE
+    return response
+
+
+def _availability_body(app: Flask, values: list[str]) -> bytes:
+    raw = ",".join(values)
+    if not raw:
+        raise Problem(400, "invalid-query", "Give the sculptures as ?ids=slug-a,slug-b.")
+    ids = list(dict.fromkeys(raw.split(",")))
+    limit = app.config["MAX_IDS"]
+    if len(ids) > limit:
+        raise Problem(400, "invalid-query", f"At most {limit} ids per request.")
+    bad = [value for value in ids if not is_slug(value)]
+    if bad:
+        raise Problem(400, "invalid-query", f"Not a sculpture slug: {bad[0][:100]!r}.")
+    found = get_store(app).availability(ids, int(app.config["CLOCK"]()))
+    payload = {
+        "items": [found[slug].to_json() for slug in ids if slug in found],
+        "unknown": [slug for slug in ids if slug not in found],
+    }
+    # Compact, without jsonify's extra layers.
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+@bp.get("/sculptures/<slug>/availability")
+def sculpture_availability(slug: str) -> Response:
+    found = {}
+    if is_slug(slug):
+        found = get_store(current_app).availability([slug], _now())
+    if slug not in found:
+        raise UnknownSculpture(slug)
+    response = jsonify(found[slug].to_json())
+    response.headers["Cache-Control"] = AVAILABILITY_CACHE
+    return response
+
+
+# --------------------------------------------------------------------------- holds
+
+
+def _hold_json(receipt: HoldReceipt) -> dict[str, Any]:
+    hold = receipt.hold
+    body: dict[str, Any] = {
+        "id": hold.id,
+        "sculpture": hold.sculpture,
+        "created_at": rfc3339(hold.created_at),
+        "expires_at": rfc3339(hold.expires_at),
+        "release_token": receipt.release_token,
+    }
+    if hold.email is not None:
+        body["email"] = hold.email
+    return body
+
+
+@bp.post("/holds")
+@invalidates_availability
+def create_hold() -> Response:
+    body = _json_body({"sculpture", "email"})
+    header = request.headers.get("Idempotency-Key")
+    if header is None:
+        raise Problem(400, "idempotency-key-missing", "Send an Idempotency-Key header (a UUID).")
+    match = IDEMPOTENCY_KEY.match(header)
+    if not match:
+        raise Problem(400, "idempotency-key-invalid", "Idempotency-Key: 1-255 visible ASCII.")
+    sculpture = _slug_field(body, "sculpture")
+    email = body.get("email")
+    if email is not None and not (isinstance(email, str) and EMAIL.match(email)):
+        raise _invalid([("/email", "must be an email address")])
+
+    config = current_app.config
+    try:
+        receipt = get_store(current_app).create_hold(
+            sculpture,
+            email=email,
+            idempotency_key=match.group(1),
+            fingerprint=request_fingerprint({"path": request.path, "body": body}),
+            now=_now(),
+            ttl_seconds=config["HOLD_TTL_SECONDS"],
+            idempotency_ttl_seconds=config["IDEMPOTENCY_TTL_SECONDS"],
+        )
+    except NoUnitFree:
+        metrics.count(metrics.HOLD_CONFLICTS)
+        raise
+
+    if not receipt.replayed:
+        metrics.count(metrics.HOLDS_CREATED)
+    response = jsonify(_hold_json(receipt))
+    response.status_code = 201
+    response.headers["Location"] = url_for("v1.release_hold", hold_id=receipt.hold.id)
+    response.headers["Cache-Control"] = "no-store"
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.delete("/holds/<hold_id>")
+@invalidates_availability
+def release_hold(hold_id: str) -> Response:
+    token = _bearer_token()
+    if token is None:
+        raise _unauthorized("Send the hold's release token as 'Authorization: Bearer <token>'.")
+    if not HOLD_ID.match(hold_id):
+        raise Problem(404, "unknown-hold", "No such hold.")
+    get_store(current_app).release_hold(hold_id, token, _now(), staff=_is_staff(token))
+    response = current_app.response_class(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- sales (staff)
+
+
+def _require_staff() -> None:
+    token = _bearer_token()
+    if token is None:
+        raise _unauthorized("Staff endpoints need 'Authorization: Bearer <staff token>'.")
+    if not current_app.config.get("STAFF_TOKEN"):
+        raise Problem(403, "staff-disabled", "Staff access is not configured on this server.")
+    if not _is_staff(token):
+        raise _unauthorized("The staff token is not valid.", "invalid_token")
+
+
+def _sale_json(sale: Sale) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": sale.id,
+        "sculpture": sale.sculpture,
+        "sold_at": rfc3339(sale.sold_at),
+    }
+    if sale.hold_id is not None:
+        body["hold"] = sale.hold_id
+    return body
+
+
+@bp.post("/sales")
+@invalidates_availability
+def record_sale() -> Response:
+    _require_staff()
+    body = _json_body({"hold", "sculpture"})
+    if ("hold" in body) == ("sculpture" in body):
+        raise _invalid([("", "give exactly one of 'hold' or 'sculpture'")])
+    store = get_store(current_app)
+    if "hold" in body:
+        if not isinstance(body["hold"], str) or not HOLD_ID.match(body["hold"]):
+            raise _invalid([("/hold", "must be a hold id")])
+        sale = store.record_sale(now=_now(), hold_id=body["hold"])
+    else:
+        sale = store.record_sale(now=_now(), sculpture=_slug_field(body, "sculpture"))
+    response = jsonify(_sale_json(sale))
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+@cache
+def openapi_document() -> bytes:
+    return resources.files("api").joinpath("openapi.json").read_bytes()
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    response = current_app.response_class(openapi_document(), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
