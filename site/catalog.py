@@ -9,6 +9,7 @@ catalog.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import types
 import unicodedata
@@ -111,14 +112,17 @@ def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         return []
     found: list[tuple[str, Path]] = []
     by_key: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
+    entries = sorted((e.name, e.is_dir()) for e in os.scandir(folder))
+    for name, is_dir in entries:
+        if name.startswith(".") or is_dir:
             continue
-        shown = display_path(path)
-        if path.suffix != ".yaml":
-            problems.append(Problem(shown, 1, 1, FILE_FIELD, "content files must end in .yaml"))
+        path = folder / name
+        if not name.endswith(".yaml"):
+            problems.append(
+                Problem(display_path(path), 1, 1, FILE_FIELD, "content files must end in .yaml")
+            )
             continue
-        slug = path.stem
+        slug = name[: -len(".yaml")]
         key = unicodedata.normalize("NFKC", slug).casefold()
         if key in by_key:
             other = display_path(by_key[key])
@@ -126,7 +130,7 @@ def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
                 f"slug {slug!r} collides with {other} (names differ only in case or "
                 "Unicode normalisation, which breaks on case-insensitive file systems and URLs)"
             )
-            problems.append(Problem(shown, 1, 1, FILE_FIELD, message))
+            problems.append(Problem(display_path(path), 1, 1, FILE_FIELD, message))
             continue
         by_key[key] = path
         if not SLUG_RE.match(slug):
@@ -134,7 +138,7 @@ def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
                 f"file name {path.name!r} is not a valid slug: use lowercase ASCII letters, "
                 "digits and single hyphens (e.g. 'mulher-sentada.yaml')"
             )
-            problems.append(Problem(shown, 1, 1, FILE_FIELD, message))
+            problems.append(Problem(display_path(path), 1, 1, FILE_FIELD, message))
             continue
         found.append((slug, path))
     return found

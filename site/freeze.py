@@ -199,14 +199,14 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str 
         yield "pages.catalog", {"page": number}, data
     artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
     for piece in index.published:
-        variants = [images.get(i.file).variants for i in piece.images]
+        variants = " ".join(images.get(i.file).fallback.name for i in piece.images)
         data = "|".join(
             [
                 piece.model_dump_json(),
                 artist_json[piece.artist],
                 "".join(card(p) for p in index.related(piece)),
                 price_band(piece.price.amount),
-                repr(variants),
+                variants,
             ]
         )
         yield "pages.sculpture", {"slug": piece.slug}, data

@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from .catalog import Catalog
 from .models import Sculpture
@@ -27,6 +28,7 @@ PRICE_BANDS: tuple[tuple[Decimal | None, str], ...] = (
 )
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """ASCII URL segment for a tag or material: 'pedra-sabão' -> 'pedra-sabao'."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -89,8 +91,8 @@ class CatalogIndex:
         return self.catalog.artists[sculpture.artist].name
 
     def related(self, sculpture: Sculpture) -> tuple[Sculpture, ...]:
-        others = [s for s in self.works.get(sculpture.artist, ()) if s.slug != sculpture.slug]
-        return tuple(others[:RELATED_LIMIT])
+        nearby = self.works.get(sculpture.artist, ())[: RELATED_LIMIT + 1]
+        return tuple(s for s in nearby if s.slug != sculpture.slug)[:RELATED_LIMIT]
 
     def page_count(self, items: tuple[Sculpture, ...]) -> int:
         return max(1, -(-len(items) // self.site.page_size))

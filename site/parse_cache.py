@@ -15,7 +15,9 @@ import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import get_args
 
 import pydantic
 
@@ -58,7 +60,10 @@ class ParseCache:
                 with path.open("rb") as handle:
                     version, entries = pickle.load(handle)
                 if version == self.version:
-                    self.entries = entries
+                    self.entries = {
+                        key: construct(models.FILE_KINDS[key[0]], data, key[1])
+                        for key, data in entries.items()
+                    }
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
                 self.entries = {}  # a damaged cache is only a slower build
 
@@ -66,7 +71,7 @@ class ParseCache:
         """Write the cache atomically, dropping entries no longer in the content."""
         if self.path is None:
             return
-        kept = {key: value for key, value in self.entries.items() if key in keep}
+        kept = {key: value.model_dump() for key, value in self.entries.items() if key in keep}
         if not self.dirty and len(kept) == len(self.entries):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +79,44 @@ class ParseCache:
         with temporary.open("wb") as handle:
             pickle.dump((self.version, kept), handle, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(self.path)
+
+
+def construct(model: type[ContentModel], data: dict, slug: str | None) -> ContentModel:
+    """Rebuild a model from its own validated dump without validating it again.
+
+    Unpickling pydantic models costs about 90 µs each; their dumped data loads
+    ten times faster, and the data was validated by this same code (the cache
+    is keyed by the code version), so construction without validation is safe.
+    """
+    values = dict(data)
+    for name, sub in _nested(model):
+        value = values.get(name)
+        if isinstance(value, dict):
+            values[name] = construct(sub, value, None)
+        elif isinstance(value, tuple | list):
+            values[name] = tuple(construct(sub, item, None) for item in value)
+    if slug is not None:
+        values["slug"] = slug
+    # What model_construct does, minus its per-field default handling: a dump
+    # already holds every field.
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+@cache
+def _nested(model: type[ContentModel]) -> tuple[tuple[str, type[ContentModel]], ...]:
+    """(field, model) for every field holding a model or a tuple of models."""
+    found = []
+    for name, info in model.model_fields.items():
+        for candidate in (info.annotation, *get_args(info.annotation)):
+            if isinstance(candidate, type) and issubclass(candidate, ContentModel):
+                found.append((name, candidate))
+                break
+    return tuple(found)
 
 
 def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[Result]:

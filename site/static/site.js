@@ -27,7 +27,13 @@
       badge.dataset.state = item ? item.status : "unknown";
       badge.textContent = item ? LABELS[item.status](item) : "Disponibilidade desconhecida no momento";
       const hold = holder.querySelector("[data-hold]");
-      if (hold) hold.hidden = !item || item.status !== "available";
+      if (hold) {
+        // Offer a hold only on an available piece, but keep this visitor's own hold message in view.
+        const available = Boolean(item) && item.status === "available";
+        hold.hidden = !available && !hold.querySelector("[data-hold-status]")?.textContent;
+        const button = hold.querySelector("[data-hold-button]");
+        if (button && item && !available) button.hidden = true;
+      }
     }
     if (item) updateOffer(item);
   }
@@ -42,7 +48,7 @@
     }
   }
 
-  async function refresh() {
+  async function refresh(fresh = false) {
     const map = badgesBySlug();
     if (map.size === 0) return;
     const ids = [...map.keys()];
@@ -50,7 +56,10 @@
       const items = new Map();
       for (let i = 0; i < ids.length; i += 50) {
         const query = encodeURIComponent(ids.slice(i, i + 50).join(","));
-        const response = await fetch(`${API}availability?ids=${query}`, { headers: { Accept: "application/json" } });
+        const response = await fetch(`${API}availability?ids=${query}`, {
+          headers: { Accept: "application/json" },
+          cache: fresh ? "no-cache" : "default", // after a hold, not the copy cached before it
+        });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         for (const item of (await response.json()).items) items.set(item.sculpture, item);
       }
@@ -94,7 +103,7 @@
         status.textContent = "Não foi possível reservar agora. Tente de novo ou fale com a galeria.";
       } finally {
         button.disabled = false;
-        refresh();
+        refresh(true);
       }
     });
   }

@@ -1,0 +1,58 @@
+"""Content parsing is cached by file content, without changing what is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from storefront import parse_cache
+from storefront.catalog import load_catalog
+from storefront.problems import ContentError
+
+
+def test_a_cached_load_equals_a_fresh_load(content_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "content.pickle"
+    fresh = load_catalog(content_dir)
+    load_catalog(content_dir, cache)
+    cached = load_catalog(content_dir, cache)
+    assert cached.site == fresh.site
+    assert dict(cached.artists) == dict(fresh.artists)
+    assert dict(cached.sculptures) == dict(fresh.sculptures)
+    assert cached.sculptures["raiz"].slug == "raiz"
+    with pytest.raises(ValueError, match="frozen"):
+        cached.sculptures["raiz"].title = "Outra"  # type: ignore[misc]
+
+
+def test_only_changed_files_are_parsed_again(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "content.pickle"
+    load_catalog(content_dir, cache)
+    parsed: list[str] = []
+    original = parse_cache.validate_file
+
+    def counting(path: Path, model: type, slug: str | None):  # type: ignore[no-untyped-def]
+        parsed.append(path.name)
+        return original(path, model, slug)
+
+    monkeypatch.setattr(parse_cache, "validate_file", counting)
+    path = content_dir / "sculptures/vela.yaml"
+    path.write_text(path.read_text().replace("title: Vela", "title: Vela Nova"))
+    catalog = load_catalog(content_dir, cache)
+    assert parsed == ["vela.yaml"]
+    assert catalog.sculptures["vela"].title == "Vela Nova"
+
+
+def test_a_cached_file_that_becomes_invalid_is_reported(content_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "content.pickle"
+    load_catalog(content_dir, cache)
+    path = content_dir / "sculptures/vela.yaml"
+    path.write_text(path.read_text().replace("edition_size: 5", "edition_size: 0"))
+    with pytest.raises(ContentError, match="1 content problem"):
+        load_catalog(content_dir, cache)
+
+
+def test_a_damaged_cache_is_only_a_slower_load(content_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "content.pickle"
+    cache.write_bytes(b"not a pickle")
+    assert len(load_catalog(content_dir, cache).sculptures) == 5
