@@ -7,6 +7,8 @@ the full path exactly as CloudFront forwards it.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,25 +18,34 @@ from urllib.parse import unquote
 import click
 from flask import Flask, abort, current_app, send_from_directory
 from flask.cli import with_appcontext
+from werkzeug.routing import BaseConverter
 from werkzeug.serving import run_simple
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 API_PATHS = ("/api/", "/healthz", "/readyz")
+_log = logging.getLogger(__name__)
 IMMUTABLE_PREFIXES = ("static/", "img/")
 
 
+class SearchBundleConverter(BaseConverter):
+    """Matches the search bundles' folder names: pagefind, pagefind-1, ..."""
+
+    regex = r"pagefind(?:-\d+)?"
+
+
 def init_app(app: Flask) -> None:
-    app.add_url_rule("/pagefind/<path:filename>", "preview.pagefind", _pagefind)
+    app.url_map.converters["search_bundle"] = SearchBundleConverter
+    app.add_url_rule("/<search_bundle:bundle>/<path:filename>", "preview.pagefind", _pagefind)
     app.cli.add_command(serve_command)
     if app.config["MOUNT_API"]:
         app.wsgi_app = ApiDispatcher(app.wsgi_app, lambda: _create_api(app))  # type: ignore[method-assign]
 
 
-def _pagefind(filename: str):  # type: ignore[no-untyped-def]
+def _pagefind(bundle: str, filename: str):  # type: ignore[no-untyped-def]
     """Serve the last freeze's search index, so search works in `flask run` too."""
-    folder = current_app.config["BUILD_DIR"] / "pagefind"
+    folder = current_app.config["BUILD_DIR"] / bundle
     if not folder.is_dir():
         abort(404)
     return send_from_directory(folder, filename)
@@ -66,22 +77,29 @@ class ApiDispatcher:
         self.site = site
         self.api_factory = api_factory
         self._api: WSGIApp | None = None
-        self._tried = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):  # type: ignore[no-untyped-def]
         path = environ.get("PATH_INFO", "")
         if path.startswith(API_PATHS[0]) or path in API_PATHS[1:]:
-            if not self._tried:
-                self._api, self._tried = self.api_factory(), True
             if self._api is None:
-                response = Response(
-                    '{"title":"API not available in this preview","status":503}',
-                    status=503,
-                    mimetype="application/problem+json",
-                )
-                return response(environ, start_response)
+                try:
+                    self._api = self.api_factory()
+                except Exception as error:  # the site stays up; the page says "unknown"
+                    _log.warning("availability API could not start: %s", error)
+            if self._api is None:
+                return _unavailable()(environ, start_response)
             return self._api(environ, start_response)
         return self.site(environ, start_response)
+
+
+def _unavailable() -> Response:
+    body = {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The availability API is not available in this preview.",
+    }
+    return Response(json.dumps(body), status=503, mimetype="application/problem+json")
 
 
 class FrozenSite:

@@ -73,10 +73,24 @@
     return new Date(iso).toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit" });
   }
 
+  function ownHoldMessage(hold) {
+    return `Reservada para você até ${time(hold.expires_at)}. Fale com a galeria para concluir a compra.`;
+  }
+
+  function restoreHold(piece, button, status) {
+    // After a reload, the holder still sees their own hold until it expires.
+    let hold = null;
+    try { hold = JSON.parse(sessionStorage.getItem(`hold:${piece.dataset.sculpture}`) || "null"); } catch { return; }
+    if (!hold || !(Date.parse(hold.expires_at) > Date.now())) return;
+    status.textContent = ownHoldMessage(hold);
+    button.hidden = true;
+  }
+
   function setUpHold(piece) {
     const button = piece.querySelector("[data-hold-button]");
     const status = piece.querySelector("[data-hold-status]");
     if (!button || !status) return;
+    restoreHold(piece, button, status);
     let key = null;
     button.addEventListener("click", async () => {
       key = key || crypto.randomUUID();
@@ -90,9 +104,9 @@
         });
         if (response.status === 201) {
           const hold = await response.json();
-          status.textContent = `Reservada para você até ${time(hold.expires_at)}. Fale com a galeria para concluir a compra.`;
+          status.textContent = ownHoldMessage(hold);
           button.hidden = true;
-          sessionStorage.setItem(`hold:${hold.sculpture}`, JSON.stringify(hold));
+          try { sessionStorage.setItem(`hold:${hold.sculpture}`, JSON.stringify(hold)); } catch { /* private mode */ }
         } else if (response.status === 409) {
           status.textContent = "Esta peça acabou de ser reservada por outra pessoa.";
           key = null;
