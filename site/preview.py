@@ -62,11 +62,17 @@ def _create_api(site: Flask) -> WSGIApp | None:
     config = {"STORE_URL": os.environ.get("API_STORE_URL", f"sqlite:///{store}")}
     api = create_app(config)
     inventory = site.config["BUILD_DIR"] / "inventory.json"
-    if inventory.is_file():
-        runner = api.test_cli_runner()
-        result = runner.invoke(args=["sync-inventory", str(inventory)])
-        if result.exit_code != 0:
-            raise RuntimeError(f"sync-inventory failed: {result.output}")
+    if not inventory.is_file():  # live `flask run` before any freeze: ask the live site
+        inventory = site.config["CACHE_DIR"] / "inventory.json"
+        with site.test_client() as client:
+            response = client.get("/inventory.json")
+            if response.status_code != 200:
+                raise RuntimeError(f"the site could not list its inventory: {response.status}")
+            inventory.parent.mkdir(parents=True, exist_ok=True)
+            inventory.write_bytes(response.data)
+    result = api.test_cli_runner().invoke(args=["sync-inventory", str(inventory)])
+    if result.exit_code != 0:
+        raise RuntimeError(f"sync-inventory failed: {result.output}")
     return api.wsgi_app
 
 
