@@ -45,6 +45,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,7 +67,17 @@ from .publish_remote import (
     make_clients,
     normalize_prefix,
 )
-from .release import Options, Progress, Summary, list_releases, publish, rollback, scan_build
+from .release import (
+    Options,
+    Progress,
+    Snapshot,
+    Summary,
+    list_releases,
+    publish,
+    read_snapshot,
+    rollback,
+    scan_build,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -183,8 +194,10 @@ def publish_command(
         wait_timeout=wait_timeout,
     )
     policy = CachePolicy(config["PUBLISH_CACHE_IMMUTABLE"], config["PUBLISH_CACHE_REVALIDATE"])
-    with _errors():
+    with _errors(), ThreadPoolExecutor(max_workers=1) as background:
         connection = _Connection.from_options(**target)
+        # What is live is read (read-only) while the content is checked and the build hashed.
+        remote = background.submit(_read_remote, connection, jobs)
         try:
             catalog = load_catalog(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
         except ContentError as error:
@@ -193,8 +206,11 @@ def publish_command(
             raise PublishError(f"refusing to publish: {error}") from None
         root = urlsplit(str(catalog.site.base_url)).path or "/"
         local = scan_build(config["BUILD_DIR"], policy, key_prefix=root.lstrip("/"), jobs=jobs)
+        store, snapshot = remote.result()
         progress = Progress(sys.stderr, "publish")
-        summary = publish(connection.store(jobs), local, options, url_root=root, progress=progress)
+        summary = publish(
+            store, local, options, url_root=root, progress=progress, snapshot=snapshot
+        )
     _report(summary, as_json)
     if summary.refused:
         raise click.ClickException(summary.refused)
@@ -266,6 +282,11 @@ class _Connection:
     def store(self, jobs: int = 16) -> ReleaseStore:
         s3, cloudfront = make_clients(endpoint_url=self.endpoint_url, region=self.region, jobs=jobs)
         return ReleaseStore(s3, cloudfront, self.target)
+
+
+def _read_remote(connection: _Connection, jobs: int) -> tuple[ReleaseStore, Snapshot]:
+    store = connection.store(jobs)
+    return store, read_snapshot(store)
 
 
 @contextlib.contextmanager

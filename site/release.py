@@ -37,6 +37,7 @@ from .publish_headers import CachePolicy, UnknownFileType, headers_for, is_docum
 from .publish_plan import (
     RELEASE_ID,
     FileEntry,
+    Manifest,
     Plan,
     ReleaseRef,
     collapse_paths,
@@ -238,6 +239,20 @@ def read_live(store: ReleaseStore) -> LiveState:
     return LiveState(served, pointer, tuple(store.list_releases()))
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What is live, read before planning (it can be read while the build is hashed)."""
+
+    live: LiveState
+    manifest: Manifest | None
+
+
+def read_snapshot(store: ReleaseStore) -> Snapshot:
+    live = read_live(store)
+    ref = live.ref(live.served)
+    return Snapshot(live, store.read_manifest(ref) if ref else None)
+
+
 def settle(store: ReleaseStore, live: LiveState, summary: Summary, dry_run: bool) -> None:
     """Finish a switch an interrupted run left halfway; make the pointer match CloudFront."""
     pointer, served = live.pointer, live.served
@@ -265,15 +280,16 @@ def publish(
     *,
     url_root: str = "/",
     progress: Progress | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Summary:
     """Make the build the live release, uploading only what differs from it."""
     started = time.monotonic()
     summary = Summary("publish", dry_run=options.dry_run, files=len(local))
-    live = read_live(store)
+    snapshot = snapshot or read_snapshot(store)
+    live = snapshot.live
     settle(store, live, summary, options.dry_run)
-    live_ref = live.ref(live.served)
-    live_manifest = store.read_manifest(live_ref) if live_ref else None
-    plan = plan_release({key: f.entry for key, f in local.items()}, live_manifest, root=url_root)
+    local_entries = {key: file.entry for key, file in local.items()}
+    plan = plan_release(local_entries, snapshot.manifest, root=url_root)
     _count(summary, plan)
     summary.refused = deletes_refused(plan, options.max_deletes, options.force)
     paths = _collapse(plan.invalidate, options, url_root)
