@@ -85,19 +85,14 @@ def utc_timestamp(now: float) -> str:
     return f"{text}.{millis % 1000:03d}Z"
 
 
-def write_line(logger: logging.Logger, message: str, fields: dict[str, Any]) -> None:
-    """Write one INFO line shaped like ``JsonFormatter``'s, bypassing the logging machinery."""
-    members = json.dumps(fields, separators=(",", ":"), default=str)[1:-1]
-    write_encoded_line(logger, message, members)
-
-
 def write_encoded_line(logger: logging.Logger, message: str, members: str) -> None:
-    """``write_line`` for fields already encoded as JSON object members (``"a":1,"b":"x"``).
+    """Write one INFO line shaped like ``JsonFormatter``'s, bypassing the logging machinery.
 
-    For the per-request access/metrics line only: it is the hot path, and a
-    LogRecord (caller lookup, thread and process names, handler locks) costs
-    several times what the line itself does. One ``write`` per line keeps lines
-    whole when threads and workers share stdout.
+    ``members`` are the line's own fields, already encoded as JSON object members
+    (``"a":1,"b":"x"``). For the per-request access/metrics line only: it is the
+    hot path, and a LogRecord (caller lookup, thread and process names, handler
+    locks) costs several times what the line itself does. One ``write`` per line
+    keeps lines whole when threads and workers share stdout.
     """
     if not logger.isEnabledFor(logging.INFO):
         return
@@ -131,8 +126,9 @@ def _assign_request_id() -> None:
 
 
 def _echo_request_id(response: Response) -> Response:
-    if "request_id" in g:
-        response.headers[REQUEST_ID_HEADER] = g.request_id
+    request_id = g.get("request_id")
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
     return response
 
 

@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import time
+from logging import INFO
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, request
@@ -130,7 +131,7 @@ def _emit(response: Response) -> Response:
     context = g._get_current_object()  # type: ignore[attr-defined]  # hot path: resolve once
     started = context.get("request_started")
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if started is None or req.path in UNCOUNTED_PATHS:
+    if started is None or req.path in UNCOUNTED_PATHS or not access_log.isEnabledFor(INFO):
         return response
     latency_ms = (time.perf_counter() - started) * 1000
     members = encode_request_document(

@@ -176,9 +176,10 @@ class SQLiteStore(Store):
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        conn = self._conn
+        cursor = self._conn.cursor()
+        cursor.row_factory = None  # plain tuples: sqlite3.Row costs more than the query here
         with _unavailable_on_error():
-            rows = conn.execute(
+            rows = cursor.execute(
                 f"""
             SELECT s.slug, s.edition_size,
               (SELECT count(*) FROM holds h

@@ -26,6 +26,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
@@ -41,7 +42,8 @@ _SLUG = re.compile(SLUG_PATTERN)
 
 
 def is_slug(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= SLUG_MAX_LENGTH and bool(_SLUG.match(value))
+    # fullmatch: with match, "$" would also accept a trailing newline ("piece\n").
+    return isinstance(value, str) and len(value) <= SLUG_MAX_LENGTH and bool(_SLUG.fullmatch(value))
 
 
 #: How long an idempotency key is remembered (the IETF draft leaves it to the server).
@@ -85,6 +87,24 @@ class Availability:
             "sold": self.sold,
             "status": "available" if available else "reserved" if self.held else "sold_out",
         }
+
+    def to_json_text(self) -> str:
+        """``to_json()`` as compact JSON text, without the dict or ``json.dumps`` (hot path)."""
+        available = max(self.edition_size - self.held - self.sold, 0)
+        return _AVAILABILITY_JSON % (
+            encode_string(self.sculpture),
+            self.edition_size,
+            available,
+            self.held,
+            self.sold,
+            "available" if available else "reserved" if self.held else "sold_out",
+        )
+
+
+# Availability.to_json_text's template: the keys of to_json, in its order (tests compare).
+_AVAILABILITY_JSON = (
+    '{"sculpture":%s,"edition_size":%d,"available":%d,"held":%d,"sold":%d,"status":"%s"}'
+)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ import functools
 import hmac
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
@@ -23,6 +24,9 @@ from api import metrics
 from api.availability_cache import AvailabilityCache
 from api.problems import Problem, problem_response
 from api.store import (
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    Availability,
     HoldAlreadySold,
     HoldNotActive,
     HoldReceipt,
@@ -46,6 +50,9 @@ HOLD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 # The IETF draft sends the key as a structured-field string ("..."); bare values
 # are common in the wild, so both are accepted.
 IDEMPOTENCY_KEY = re.compile(r'^"?([\x21\x23-\x7e]{1,255})"?$')
+# Comma-separated slugs (each as SLUG_PATTERN; lengths are checked apart).
+_SLUG_BODY = SLUG_PATTERN.removeprefix("^").removesuffix("$")
+SLUG_LIST = re.compile(rf"^{_SLUG_BODY}(?:,{_SLUG_BODY})*$")
 EMAIL = re.compile(r"^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A few seconds at the CDN absorbs bursts on a popular page, while a visitor
 # still sees a hold placed elsewhere within seconds.
@@ -161,7 +168,8 @@ def store_problem(error: StoreError) -> Response:
 @bp.before_app_request
 def refuse_overlong_urls() -> None:
     """Answer over-long URLs with a problem (gunicorn would send an HTML page)."""
-    if len(request.path) + len(request.query_string) > current_app.config["MAX_URL_LENGTH"]:
+    req = request._get_current_object()  # type: ignore[attr-defined]  # every request: once
+    if len(req.path) + len(req.query_string) > current_app.config["MAX_URL_LENGTH"]:
         raise Problem(414, "uri-too-long", "The URL is longer than this API accepts.")
 
 
@@ -196,8 +204,11 @@ def invalidates_availability(view: Callable[..., Response]) -> Callable[..., Res
 
 def _wants_fresh(environ: dict[str, Any]) -> bool:
     """``Cache-Control: no-cache`` / ``max-age=0`` (the site's reload after a hold)."""
-    directives = environ.get("HTTP_CACHE_CONTROL")
-    return directives is not None and ("no-cache" in directives or "max-age=0" in directives)
+    header = environ.get("HTTP_CACHE_CONTROL")
+    if header is None:
+        return False
+    directives = {part.strip().lower() for part in header.split(",")}  # case-insensitive names
+    return "no-cache" in directives or "max-age=0" in directives
 
 
 @bp.get("/availability")
@@ -225,16 +236,30 @@ def _availability_body(app: Flask, values: list[str]) -> bytes:
     limit = app.config["MAX_IDS"]
     if len(ids) > limit:
         raise Problem(400, "invalid-query", f"At most {limit} ids per request.")
-    bad = [value for value in ids if not is_slug(value)]
-    if bad:
-        raise Problem(400, "invalid-query", f"Not a sculpture slug: {bad[0][:100]!r}.")
+    # One match for the whole list; the slow scan only runs to name the culprit.
+    if not (SLUG_LIST.fullmatch(raw) and max(map(len, ids)) <= SLUG_MAX_LENGTH):
+        bad = next((value for value in ids if not is_slug(value)), raw)
+        raise Problem(400, "invalid-query", f"Not a sculpture slug: {bad[:100]!r}.")
     found = get_store(app).availability(ids, int(app.config["CLOCK"]()))
-    payload = {
-        "items": [found[slug].to_json() for slug in ids if slug in found],
-        "unknown": [slug for slug in ids if slug not in found],
-    }
-    # Compact, without jsonify's extra layers.
-    return json.dumps(payload, separators=(",", ":")).encode()
+    return encode_availability(ids, found)
+
+
+def encode_availability(ids: list[str], found: Mapping[str, Availability]) -> bytes:
+    """The AvailabilityList body: items in the order asked, then the unknown slugs.
+
+    Written directly rather than through dicts and ``json.dumps`` (a third of
+    the route's cost on a cache miss); tests hold it equal to ``json.dumps`` of
+    the documented shape.
+    """
+    items = []
+    unknown = []
+    for slug in ids:
+        counts = found.get(slug)
+        if counts is None:
+            unknown.append(encode_string(slug))
+        else:
+            items.append(counts.to_json_text())
+    return f'{{"items":[{",".join(items)}],"unknown":[{",".join(unknown)}]}}'.encode()
 
 
 @bp.get("/sculptures/<slug>/availability")

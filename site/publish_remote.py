@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
 
 from .publish_plan import RELEASE_ID, FileEntry, Manifest, ReleaseRef
 
@@ -126,6 +127,11 @@ def make_clients(
     requests that way). boto3 clients are thread-safe; the connection pool is
     sized for the upload threads.
     """
+    # boto3 is imported here, not at module level: every `flask --app storefront`
+    # command (freeze included) loads this module, and boto3 costs ~150 ms to import.
+    import boto3
+    from botocore.config import Config
+
     session = session or boto3.Session()
     config = Config(
         retries={"mode": "adaptive", "max_attempts": 10},
@@ -156,6 +162,8 @@ class ReleaseStore:
     _transfer: TransferConfig = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from boto3.s3.transfer import TransferConfig
+
         threshold = self.multipart_threshold
         self._transfer = TransferConfig(
             multipart_threshold=threshold, multipart_chunksize=threshold, use_threads=False

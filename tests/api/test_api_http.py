@@ -95,6 +95,40 @@ def test_availability_rejects_a_bad_id_list(client: FlaskClient, query: str) -> 
     assert_problem(client.get(f"/api/v1/availability{query}"), 400, "invalid-query")
 
 
+def test_availability_is_encoded_as_json_dumps_would_for_every_status(
+    client: FlaskClient,
+) -> None:
+    """The route writes its JSON by hand (hot path); it must equal the documented shape."""
+    from api.store import Availability
+    from api.views import encode_availability
+
+    found = {
+        "a": Availability("a", 3, 1, 0),
+        "r": Availability("r", 2, 1, 1),
+        "s": Availability("s", 1, 0, 1),
+        "over": Availability("over", 1, 1, 1),  # shrunk below held + sold: never negative
+    }
+    ids = ["s", "nope", "a", "over", "r", "gone"]
+    expected = {
+        "items": [found[slug].to_json() for slug in ids if slug in found],
+        "unknown": ["nope", "gone"],
+    }
+    body = encode_availability(ids, found)
+    assert body == json.dumps(expected, separators=(",", ":")).encode()
+    assert [item["status"] for item in expected["items"]] == [
+        "sold_out",
+        "available",
+        "reserved",
+        "reserved",
+    ]
+    assert encode_availability([], {}) == b'{"items":[],"unknown":[]}'
+
+
+def test_a_slug_with_a_trailing_newline_is_refused(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/v1/availability?ids=unique-piece%0A"), 400, "invalid-query")
+    assert_problem(place_hold(client, "unique-piece\n"), 422, "invalid-body")
+
+
 def test_one_piece_availability_shows_holds(client: FlaskClient) -> None:
     place_hold(client, "edition-of-three")
     body = client.get("/api/v1/sculptures/edition-of-three/availability").get_json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from support.availability import SPEC_PATH, START
 
 from api import create_app
 from api.config import DEFAULTS
-from api.metrics import emf_document
+from api.logs import utc_timestamp
+from api.metrics import emf_document, encode_request_document
 
 # --------------------------------------------------------------------------- EMF
 
@@ -52,6 +54,40 @@ def test_an_emf_document_follows_the_specification_with_the_names_alarms_use() -
     # Every declared metric has a numeric value at the top level (an EMF rule).
     assert all(isinstance(document[name], int | float) for name in units)
     assert document["Latency"] == 12.346
+
+
+@pytest.mark.parametrize(
+    ("status", "counters", "path"),
+    [
+        (200, None, "/api/v1/availability"),
+        (201, {"HoldsCreated": 1}, "/api/v1/holds"),
+        (409, {"HoldConflicts": 1}, "/api/v1/holds"),
+        (503, {}, '/api/v1/odd"path\\with-\u00e9-\u2603'),
+    ],
+)
+def test_the_request_line_encoder_writes_exactly_what_json_dumps_would(
+    status: int, counters: dict | None, path: str
+) -> None:
+    """The hot-path encoder and the documented shape (emf_document) cannot drift apart."""
+    arguments = {
+        "service": 'availability-"api"',
+        "timestamp_ms": 1_700_000_000_123,
+        "latency_ms": 0.123456,
+        "status": status,
+        "counters": counters,
+    }
+    properties = {"method": "POST", "path": path, "status": status}
+    expected = json.dumps(emf_document(**arguments, properties=properties), separators=(",", ":"))
+    encoded = encode_request_document(**arguments, method="POST", path=path)
+    assert "{" + encoded + "}" == expected
+
+
+@pytest.mark.parametrize(
+    "now", [0.0, 1_800_000_000.0, 1_800_000_000.999, 1_800_000_001.0005, 1_800_086_399.5]
+)
+def test_log_times_are_utc_to_the_millisecond(now: float) -> None:
+    expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(now * 1000) // 1000))
+    assert utc_timestamp(now) == f"{expected}.{int(now * 1000) % 1000:03d}Z"
 
 
 def stdout_records(capsys: pytest.CaptureFixture[str]) -> list[dict]:
