@@ -24,8 +24,13 @@ from synthetic import generate_catalog
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
+def tree_pss_kib(root: int) -> int:
+    """Proportional memory (PSS) of a process and all its descendants, in KiB.
+
+    The freeze forks workers that share the parent's pages copy-on-write; summing
+    their RSS would count each shared page once per process. PSS splits a shared
+    page between the processes that map it, so the sum is the memory really used.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -38,13 +43,23 @@ def tree_rss_kib(root: int) -> int:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         pid, ppid = int(entry), int(fields["PPid"])
         children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+        rss[pid] = _pss(entry) if "VmRSS" in fields else 0
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total
+
+
+def _pss(pid: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run_freeze(env: dict[str, str]) -> tuple[float, int, str]:
@@ -59,7 +74,7 @@ def run_freeze(env: dict[str, str]) -> tuple[float, int, str]:
     )
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss_kib(process.pid))
+        peak = max(peak, tree_pss_kib(process.pid))
         time.sleep(0.02)
     seconds = time.perf_counter() - started
     out, err = process.communicate()
@@ -113,7 +128,7 @@ def main() -> None:
         f"catalog: {args.sculptures} sculptures, {html} HTML pages, {files} files, "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'run':<45} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9}")
+    print(f"{'run':<45} {'seconds':>8} {'pages/s':>8} {'peak PSS':>9}")
     for name, seconds, peak, _ in rows:
         print(f"{name:<45} {seconds:8.2f} {html / seconds:8.0f} {peak / 1024:6.0f} MB")
     for name, _, _, out in rows:
