@@ -25,12 +25,13 @@ _YAML_11_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
 
 def validate_file(path: Path, model: type[M], slug: str | None) -> tuple[M | None, list[Problem]]:
     """Read and validate one file: the model, or None and every problem in it."""
-    problems: list[Problem] = []
     try:
         document = read_yaml(path)
     except YamlProblems as error:
         return None, list(error.problems)
-    return _validate(document, model, problems, slug=slug), problems
+    problems: list[Problem] = list(document.problems)
+    validated = _validate(document, model, problems, slug=slug)
+    return (None if document.problems else validated), problems
 
 
 def locate(path: Path, loc: tuple[str | int, ...], message: str) -> Problem:

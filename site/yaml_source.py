@@ -40,6 +40,8 @@ class YamlDocument:
     data: Any
     values: dict[FieldPath, Position]
     keys: dict[FieldPath, Position]
+    # Readable but wrong (duplicate keys, odd keys): reported with the schema's findings.
+    problems: tuple[Problem, ...] = ()
 
     def locate(self, field: FieldPath, *, prefer_key: bool = False) -> Position:
         """Best position for a field path: itself, else its nearest written parent."""
@@ -78,9 +80,7 @@ def read_yaml(path: Path) -> YamlDocument:
         raise YamlProblems([Problem(shown, 1, 1, FILE_FIELD, "file is empty")])
     builder = _Builder(shown)
     data = builder.build(root, ())
-    if builder.problems:
-        raise YamlProblems(builder.problems)
-    return YamlDocument(path, data, builder.values, builder.keys)
+    return YamlDocument(path, data, builder.values, builder.keys, tuple(builder.problems))
 
 
 def _decode(raw: bytes, shown: str) -> str:

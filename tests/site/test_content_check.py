@@ -303,3 +303,11 @@ def test_every_content_file_declares_its_schema_for_editors() -> None:
 def test_sculpture_model_is_frozen_and_strict() -> None:
     assert Sculpture.model_config["frozen"] is True
     assert Sculpture.model_config["extra"] == "forbid"
+
+
+def test_a_duplicate_key_does_not_hide_the_files_other_problems(content_dir: Path) -> None:
+    path = content_dir / "sculptures/onda.yaml"
+    edit(path, "year: 2020\n", "year: 2020\nyear: 2021\n")
+    edit(path, "edition_size: 1", "edition_size: 0")
+    fields = [p.field for p in problems_for(content_dir)]
+    assert fields == ["year", "edition_size"]
