@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, send_file, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, send_file, url_for
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 bp = Blueprint("assets", __name__)
@@ -66,11 +66,15 @@ def asset_urls() -> Iterator[tuple[str, dict[str, str]]]:
         yield "assets.static_file", {"filename": name}
 
 
-@bp.route("/static/<path:filename>")
-def static_file(filename: str):  # type: ignore[no-untyped-def]
-    source = manifest().source_of(filename)
-    if source is None:
+def send_immutable(path: Path | None) -> Response:
+    """A content-addressed file: cacheable for a year, never revalidated (404 if None)."""
+    if path is None:
         abort(404)
-    response = send_file(source, max_age=31_536_000, etag=False, last_modified=None)
+    response = send_file(path, max_age=31_536_000, etag=False, last_modified=None)
     response.cache_control.immutable = True
     return response
+
+
+@bp.route("/static/<path:filename>")
+def static_file(filename: str) -> Response:
+    return send_immutable(manifest().source_of(filename))

@@ -14,10 +14,9 @@ import re
 import types
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from .models import Artist, Sculpture, SiteConfig
 from .parse_cache import Job, ParseCache, parse_all
@@ -36,16 +35,12 @@ class Catalog:
     site: SiteConfig
     artists: Mapping[str, Artist]
     sculptures: Mapping[str, Sculpture]
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def published(self) -> tuple[Sculpture, ...]:
         """Published pieces, newest first, then by slug for a stable order."""
         pieces = [s for s in self.sculptures.values() if s.is_published]
         return tuple(sorted(pieces, key=lambda s: (-s.added_on.toordinal(), s.slug)))
-
-    def image_path(self, file_name: str) -> Path:
-        return self.root / "images" / file_name
 
     @property
     def summary(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .catalog import Catalog, load_catalog
+from .catalog import load_catalog
 from .indexes import CatalogIndex
 
 
@@ -25,7 +25,3 @@ def get_index() -> CatalogIndex:
     if index is None or current_app.debug:
         index = load(current_app._get_current_object())  # type: ignore[attr-defined]
     return index
-
-
-def get_catalog() -> Catalog:
-    return get_index().catalog

@@ -16,9 +16,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request, send_file, url_for
+from flask import Blueprint, Flask, Response, current_app, request, url_for
 from PIL import Image as PILImage
 from PIL import ImageOps
+
+from .assets import send_immutable
 
 WIDTHS = (400, 800, 1200)
 FORMATS = {  # extension -> (Pillow format, encoder options)
@@ -158,10 +160,5 @@ def variant_urls() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @bp.route("/img/<name>")
-def variant(name: str):  # type: ignore[no-untyped-def]
-    path = pipeline().variant_path(name)
-    if path is None:
-        abort(404)
-    response = send_file(path, max_age=31_536_000, etag=False, last_modified=None)
-    response.cache_control.immutable = True
-    return response
+def variant(name: str) -> Response:
+    return send_immutable(pipeline().variant_path(name))

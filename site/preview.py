@@ -23,10 +23,11 @@ from werkzeug.serving import run_simple
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from .publish_headers import CachePolicy, UnknownFileType, headers_for
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 API_PATHS = ("/api/", "/healthz", "/readyz")
 _log = logging.getLogger(__name__)
-IMMUTABLE_PREFIXES = ("static/", "img/")
 
 
 class SearchBundleConverter(BaseConverter):
@@ -111,8 +112,9 @@ def _unavailable() -> Response:
 class FrozenSite:
     """Serve build/site like S3 + CloudFront: index.html for directories, 404.html for misses."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, policy: CachePolicy | None = None) -> None:
         self.root = root.resolve()
+        self.policy = policy or CachePolicy()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):  # type: ignore[no-untyped-def]
         request = Request(environ)
@@ -129,12 +131,13 @@ class FrozenSite:
                 return Response(status=301, headers={"Location": path + "/"})
             return self._not_found(request)
         relative = target.relative_to(self.root).as_posix()
-        immutable = relative.startswith(IMMUTABLE_PREFIXES)
-        response = send_file(
-            target, request.environ, max_age=31_536_000 if immutable else 60, conditional=True
-        )
-        if immutable:
-            response.cache_control.immutable = True
+        # The headers publish stores on each object, so the preview behaves like the CDN.
+        try:
+            content_type, cache_control = headers_for(relative, self.policy)
+        except UnknownFileType:
+            content_type, cache_control = None, self.policy.revalidate
+        response = send_file(target, request.environ, mimetype=content_type, conditional=True)
+        response.headers["Cache-Control"] = cache_control
         return response
 
     def _resolve(self, path: str) -> Path | None:

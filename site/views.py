@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 
 from .content import get_index
 from .images import responsive_image
-from .indexes import CatalogIndex, Term, price_band
+from .indexes import FEED_LIMIT, CatalogIndex, Term, price_band
 from .search_index import bundles_for
 from .seo import breadcrumbs_ld, external, json_ld, product_ld
 
@@ -238,7 +238,7 @@ def _sitemap_entries(index: CatalogIndex) -> Iterator[tuple[str, str]]:
 @bp.route("/feed.atom")
 def feed() -> Response:
     index = get_index()
-    pieces = index.published[:30]
+    pieces = index.published[:FEED_LIMIT]
     updated = pieces[0].added_on if pieces else dt.date(2000, 1, 1)
     body = render_template("feed.xml", index=index, site=index.site, pieces=pieces, updated=updated)
     return Response(body, mimetype="application/atom+xml")

@@ -95,13 +95,11 @@ class MotoServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the server by PID, escalating to SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
+        # Imported here: this file also runs as a script (the single-threaded server),
+        # where the `support` package is not importable.
+        from support.processes import stop_process
+
+        stop_process(self.process, timeout, kill_timeout=timeout)
 
     def __enter__(self) -> MotoServer:
         return self

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from support.moto_server import free_port
+from support.processes import stop_process
 
 __all__ = ["Response", "ServerProcess", "free_port", "request"]
 
@@ -141,11 +142,4 @@ class ServerProcess:
 
     def stop(self, timeout: float = 35.0) -> int:
         """SIGTERM, wait up to ``timeout`` s, then SIGKILL; return the exit code."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        return self.process.returncode
+        return stop_process(self.process, timeout)
