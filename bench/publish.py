@@ -112,6 +112,7 @@ class Bench:
             "STOREFRONT_CONTENT_DIR": str(content),
             "STOREFRONT_BUILD_DIR": str(build / "site"),
             "STOREFRONT_CACHE_DIR": str(build / "cache"),
+            "STOREFRONT_PARSE_CACHE_FILE": str(build / "cache" / "content.pickle"),
             "STOREFRONT_IMAGE_CACHE_DIR": str(self.work / "images"),
             "STOREFRONT_MOUNT_API": "false",
         }

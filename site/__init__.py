@@ -24,14 +24,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         BUILD_DIR=project / "build" / "site",
         CACHE_DIR=project / "build" / "cache",
         IMAGE_CACHE_DIR=project / ".cache" / "images",
+        # Validated content by file hash: like the image cache, it outlives build/.
+        PARSE_CACHE_FILE=project / ".cache" / "content.pickle",
         MOUNT_API=True,
     )
     app.config.from_prefixed_env("STOREFRONT")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    for key in ("CONTENT_DIR", "BUILD_DIR", "CACHE_DIR", "IMAGE_CACHE_DIR"):
+    for key in ("CONTENT_DIR", "BUILD_DIR", "CACHE_DIR", "IMAGE_CACHE_DIR", "PARSE_CACHE_FILE"):
         app.config[key] = Path(app.config[key])
-    app.config.setdefault("PARSE_CACHE_FILE", app.config["CACHE_DIR"] / "content.pickle")
 
     from . import assets, cli, content, freeze, images, preview, publish, rendering, views
 

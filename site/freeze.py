@@ -39,10 +39,17 @@ from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from . import content
 from .assets import STATIC_DIR, asset_urls
 from .images import variant_urls
-from .indexes import CatalogIndex, price_band
+from .indexes import FEED_LIMIT, CatalogIndex, price_band
 from .models import Sculpture
 from .problems import ContentError
-from .search_index import is_search_file, update_search_index
+from .search_index import (
+    STATE_NAME,
+    SearchBuild,
+    bundles_for,
+    document_key,
+    is_search_file,
+    plan_shards,
+)
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
@@ -55,7 +62,7 @@ class PlannedPage:
     url: str  # relative to the site root, as Frozen-Flask writes it
     endpoint: str
     values: dict[str, Any]
-    key: str | None  # None: cheap page, always rendered
+    key: str  # a hash of what the page shows: unchanged key, unchanged file
 
 
 @dataclass
@@ -94,6 +101,7 @@ def freeze_command(workers: int | None, full: bool) -> None:
         click.echo(f"refusing to build: {error}", err=True)
         sys.exit(1)
     click.echo(f"{report.summary()} -> {app.config['BUILD_DIR']}")
+    click.echo("phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items()))
 
 
 def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -> FreezeReport:
@@ -114,29 +122,26 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
         FREEZER_BASE_URL=str(index.site.base_url),
         FREEZER_REMOVE_EXTRA_FILES=False,
     )
-    pages = plan(app, index)
-    _check_coverage(app, pages)
+    shared = _shared_key(index)
     previous = {} if full else _read_manifest(manifest_path)
-    dirty = [page for page in pages if _needs_render(page, previous, build_dir)]
-    clock("plan")
-    _render(app, dirty, workers or os.cpu_count() or 1)
-    clock("render")
+    shards = plan_shards(_document_keys(app, index), shared)
+    state_path = app.config["CACHE_DIR"] / STATE_NAME
+    # The index needs only the content, so it is built while the pages are planned and rendered.
+    with SearchBuild(app, shards, build_dir, state_path).start(force=not previous) as search:
+        pages = plan(app, index, shared)
+        _check_coverage(app, pages)
+        dirty = [page for page in pages if _needs_render(page, previous, build_dir)]
+        clock("plan")
+        _render(app, dirty, workers or os.cpu_count() or 1)
+        clock("render")
+        report.search_indexed = search.wait()
+        clock("search")
     expected = {_file_for(page.url) for page in pages}
     if previous:
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
     else:
         report.removed = _remove_stale(build_dir, expected)
-    changed = {p.values["slug"] for p in dirty if p.endpoint == "pages.sculpture"}
-    changed |= {
-        url.split("/")[2]
-        for url in previous.keys() - {p.url for p in pages}
-        if url.startswith("/esculturas/") and url.count("/") == 3
-    }
-    report.search_indexed = update_search_index(
-        build_dir, list(index.by_slug), changed if previous else None
-    )
-    clock("search")
-    _write_manifest(manifest_path, {p.url: p.key or "" for p in pages})
+    _write_manifest(manifest_path, {p.url: p.key for p in pages})
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
@@ -154,21 +159,20 @@ class _Clock:
         self.last = now
 
 
-def plan(app: Flask, index: CatalogIndex) -> list[PlannedPage]:
+def plan(app: Flask, index: CatalogIndex, shared: str | None = None) -> list[PlannedPage]:
     """Every file of the site, with the key that says when it must be re-rendered."""
-    shared = _shared_key(index)
+    shared = shared or _shared_key(index)
     script_name = urlsplit(str(index.site.base_url)).path.rstrip("/")
     pages = []
     with app.test_request_context(base_url=script_name or None):
         for endpoint, values, data in _page_specs(index):
             url = url_for(endpoint, **values)[len(script_name) :]
-            key = None if data is None else _digest(shared, data)
-            pages.append(PlannedPage(url, endpoint, values, key))
+            pages.append(PlannedPage(url, endpoint, values, _digest(shared, data)))
     return pages
 
 
-def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str | None]]:
-    """(endpoint, values, the data the page shows, as text, or None) for every file."""
+def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(endpoint, values, the data the page shows, as text) for every file."""
     images = current_app.extensions["images"]
     cards: dict[str, str] = {}
 
@@ -202,7 +206,7 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str 
         variants = " ".join(images.get(i.file).fallback.name for i in piece.images)
         data = "|".join(
             [
-                piece.model_dump_json(),
+                index.piece_json(piece),
                 artist_json[piece.artist],
                 "".join(card(p) for p in index.related(piece)),
                 price_band(piece.price.amount),
@@ -216,13 +220,57 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str 
         for slug, term in terms.items():
             for number, data in listing(term.sculptures, term.label):
                 yield endpoint, {"slug": slug, "page": number}, data
-    for endpoint in (
-        "pages.artists", "pages.tags", "pages.materials", "pages.about", "pages.search",
-        "pages.not_found_page", "pages.robots", "pages.sitemap", "pages.feed", "pages.inventory",
-    ):  # fmt: skip
-        yield endpoint, {}, None
+    yield from _summary_specs(index, artist_json)
     for endpoint, values in [*asset_urls(), *variant_urls()]:
         yield endpoint, values, "immutable:" + json.dumps(values)
+
+
+def _summary_specs(
+    index: CatalogIndex, artist_json: dict[str, str]
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Pages that summarise the whole catalog, keyed by exactly what they list.
+
+    Each is cheap to key and dear to render at scale (the sitemap lists every
+    page), so an edit that changes none of what they show skips them too.
+    """
+    pieces = index.published
+    terms = {
+        name: [(slug, t.label, len(t.sculptures)) for slug, t in group.items()]
+        for name, group in (("tags", index.tags), ("materials", index.materials))
+    }
+    works = [(slug, artist_json[slug], len(items)) for slug, items in index.works.items()]
+    dated = "\n".join(f"{s.slug} {s.added_on}" for s in pieces)
+    shape = json.dumps([index.page_count(pieces), terms, works], ensure_ascii=False)
+    feed = json.dumps(
+        [
+            [p.slug, p.title, index.artist_name(p), str(p.added_on), p.description]
+            for p in pieces[:FEED_LIMIT]
+        ],
+        ensure_ascii=False,
+    )
+    inventory = "\n".join(f"{s.slug} {s.edition_size}" for s in pieces)
+    yield "pages.artists", {}, json.dumps(works, ensure_ascii=False)
+    yield "pages.tags", {}, json.dumps(terms["tags"], ensure_ascii=False)
+    yield "pages.materials", {}, json.dumps(terms["materials"], ensure_ascii=False)
+    for endpoint in ("pages.about", "pages.not_found_page", "pages.robots"):
+        yield endpoint, {}, ""  # the store's settings only, already in the shared key
+    yield "pages.search", {}, " ".join(bundles_for(index.by_slug))
+    yield "pages.sitemap", {}, shape + dated
+    yield "pages.feed", {}, feed
+    yield "pages.inventory", {}, inventory
+
+
+def _document_keys(app: Flask, index: CatalogIndex) -> dict[str, str]:
+    """slug -> key of its search document (not of its page, which also shows other pieces)."""
+    images = app.extensions["images"]
+    return {
+        piece.slug: document_key(
+            index.piece_json(piece),
+            index.artist_name(piece),
+            images.get(piece.images[0].file).fallback.name,
+        )
+        for piece in index.published
+    }
 
 
 def _shared_key(index: CatalogIndex) -> str:
@@ -255,9 +303,9 @@ def _file_for(url: str) -> str:
 
 
 def _needs_render(page: PlannedPage, previous: dict[str, str], build_dir: Path) -> bool:
-    if not page.key or previous.get(page.url) != page.key:
+    if previous.get(page.url) != page.key:
         return True
-    return not (build_dir / _file_for(page.url)).is_file()
+    return not os.path.isfile(os.path.join(build_dir, _file_for(page.url)))  # hot: 10k+ pages
 
 
 _WORKER_APP: Flask | None = None

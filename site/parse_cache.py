@@ -54,26 +54,33 @@ class ParseCache:
         self.path = path
         self.version = _code_version()
         self.entries: dict[tuple[str, str | None, str], ContentModel] = {}
+        # Each entry's dump as read from disk: saving re-dumps only new entries.
+        self.dumps: dict[tuple[str, str | None, str], dict] = {}
         self.dirty = False
         if path is not None and path.is_file():
             try:
                 with path.open("rb") as handle:
-                    version, entries = pickle.load(handle)
+                    version, dumps = pickle.load(handle)
                 if version == self.version:
                     self.entries = {
                         key: construct(models.FILE_KINDS[key[0]], data, key[1])
-                        for key, data in entries.items()
+                        for key, data in dumps.items()
                     }
+                    self.dumps = dumps
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-                self.entries = {}  # a damaged cache is only a slower build
+                self.entries, self.dumps = {}, {}  # a damaged cache is only a slower build
 
     def save(self, keep: set[tuple[str, str | None, str]]) -> None:
         """Write the cache atomically, dropping entries no longer in the content."""
         if self.path is None:
             return
-        kept = {key: value.model_dump() for key, value in self.entries.items() if key in keep}
-        if not self.dirty and len(kept) == len(self.entries):
+        if not self.dirty and keep.issuperset(self.entries):
             return
+        kept = {
+            key: self.dumps[key] if key in self.dumps else value.model_dump()
+            for key, value in self.entries.items()
+            if key in keep
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".tmp{os.getpid()}")
         with temporary.open("wb") as handle:

@@ -1,11 +1,20 @@
-"""The static search index: pagefind over the sculpture pages, sharded and deterministic.
+"""The static search index: pagefind over one small document per sculpture.
 
-pagefind re-indexes everything it is given (about 3 s for 10,000 pages here),
-which alone would break the one-edit rebuild budget on a large catalog. The
-sculptures are therefore split into shards of about SHARD_SIZE pages by a stable
+pagefind's cost grows with the HTML it parses, and a sculpture page carries a
+gallery, related works and the store's chrome that search never shows. So the
+index is not built from the frozen pages but from a search document per
+sculpture, rendered from the same data (`_search_document.html`): title,
+artist, year, price, materials, themes and description, with pagefind's
+filter, meta and sort attributes. That halves pagefind's work, and because the
+documents need only the content, the index is built in a forked process while
+the pages render.
+
+The sculptures are split into shards of about SHARD_SIZE documents by a stable
 hash of their slug; each shard is its own pagefind bundle (`pagefind/`,
 `pagefind-1/`, ...) and the search page merges them in the browser
-(`mergeIndex`), so an edit re-indexes one shard. Small catalogs have one shard.
+(`mergeIndex`). Each shard has a key, a hash of what its documents show; a
+shard whose key is unchanged since the last build keeps its bundle, so an edit
+re-indexes one shard. Small catalogs have one shard.
 
 pagefind (shipped as a wheel with its binary; works offline) writes filter
 values in hash-map order, which changes from run to run, so two builds of the
@@ -21,20 +30,32 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import cbor2
+from flask import Flask
+
+from .filters import money
+from .images import image_url
+from .indexes import price_band
 
 SEARCH_DIR = "pagefind"
 SHARD_SIZE = 1500
 PAGE_PATH = "esculturas/{slug}/index.html"
+DOCUMENT_TEMPLATE = "_search_document.html"
+STATE_NAME = "search-manifest.json"
 _BUNDLE_RE = re.compile(r"^pagefind(-\d+)?$")
 _SIGNATURE = b"pagefind_dcd"
 
@@ -70,50 +91,187 @@ def bundles_for(slugs: Collection[str]) -> list[str]:
     return [bundle_name(k) for k in shards_of(slugs)]
 
 
-def update_search_index(build_dir: Path, slugs: Collection[str], changed: set[str] | None) -> bool:
-    """Re-index the shards holding `changed` slugs (None: all); True if any was rebuilt."""
-    count = shard_count(len(slugs))
-    shards = shards_of(slugs)
-    existing = {p.name for p in build_dir.glob(f"{SEARCH_DIR}*") if _BUNDLE_RE.match(p.name)}
-    expected = {bundle_name(k) for k in shards}
-    complete = existing == expected and all(
-        (build_dir / name / "pagefind.js").is_file() for name in expected
-    )
-    if changed is None or not complete:
-        todo = set(shards)
-    else:
-        todo = {shard_of(slug, count) for slug in changed} & set(shards)
-    for stale in existing - expected:
-        shutil.rmtree(build_dir / stale)
-    workers = min(len(todo), os.cpu_count() or 1) or 1
+@dataclass(frozen=True)
+class Shard:
+    """One search bundle: its sculptures and a key for what their documents show."""
+
+    number: int
+    slugs: tuple[str, ...]
+    key: str
+
+    @property
+    def bundle(self) -> str:
+        return bundle_name(self.number)
+
+
+def document_key(piece_json: str, artist_name: str, image_name: str) -> str:
+    """Everything a search document shows that content can change."""
+    return hashlib.sha256(f"{piece_json}\0{artist_name}\0{image_name}".encode()).hexdigest()
+
+
+def plan_shards(document_keys: Mapping[str, str], shared: str) -> list[Shard]:
+    """The catalog's shards; `shared` covers the code and templates every document uses."""
+    shards = []
+    for number, slugs in shards_of(document_keys).items():
+        digest = hashlib.sha256(shared.encode())
+        for slug in slugs:
+            digest.update(f"{slug}\0{document_keys[slug]}\n".encode())
+        shards.append(Shard(number, tuple(slugs), digest.hexdigest()[:24]))
+    return shards
+
+
+class SearchBuild:
+    """Re-index the shards whose key changed, in a forked process beside the render.
+
+    Use as a context manager: leaving it before `wait()` (the render failed)
+    stops the indexer, and the previous bundles and state stay as they were.
+    Each shard's bundle is built in a scratch folder and moved into the build
+    only when complete; the state file is written only when every shard is.
+    """
+
+    def __init__(self, app: Flask, shards: list[Shard], build_dir: Path, state_path: Path) -> None:
+        self.app = app
+        self.shards = shards
+        self.build_dir = build_dir
+        self.state_path = state_path
+        self.staging = state_path.parent / "search-staging"
+        self.todo: list[Shard] = []
+        self._process: BaseProcess | None = None
+        self._receiver: Connection | None = None
+
+    def start(self, *, force: bool = False) -> SearchBuild:
+        previous = {} if force else _read_state(self.state_path)
+        self.todo = [
+            shard
+            for shard in self.shards
+            if previous.get(shard.bundle) != shard.key
+            or not (self.build_dir / shard.bundle / "pagefind.js").is_file()
+        ]
+        if self.todo and sys.platform == "linux":
+            context = multiprocessing.get_context("fork")
+            self._receiver, sender = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=_index_in_child,
+                args=(self.app, self.todo, self.build_dir, self.staging, sender),
+                name="search-index",
+                daemon=True,
+            )
+            self._process.start()
+            sender.close()
+        return self
+
+    def wait(self) -> bool:
+        """Block until the index is complete; True if any shard was re-indexed."""
+        if self._process is not None and self._receiver is not None:
+            try:
+                failure = self._receiver.recv()
+            except EOFError:
+                failure = "the search indexer died"
+            self._process.join()
+            self._process = None
+            if failure:
+                raise RuntimeError(f"search index not built: {failure}")
+        elif self.todo:
+            index_shards(self.app, self.todo, self.build_dir, self.staging)
+        self._remove_stale_bundles()
+        _write_state(self.state_path, {shard.bundle: shard.key for shard in self.shards})
+        return bool(self.todo)
+
+    def __enter__(self) -> SearchBuild:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _remove_stale_bundles(self) -> None:
+        expected = {shard.bundle for shard in self.shards}
+        for path in self.build_dir.glob(f"{SEARCH_DIR}*"):
+            if _BUNDLE_RE.match(path.name) and path.name not in expected:
+                shutil.rmtree(path)
+
+
+def _index_in_child(
+    app: Flask, shards: list[Shard], build_dir: Path, staging: Path, sender: Connection
+) -> None:
+    """Forked entry point: report "" on success, else what went wrong."""
+    try:
+        index_shards(app, shards, build_dir, staging)
+        sender.send("")
+    except Exception as error:  # reported to the parent, which raises it
+        sender.send(f"{type(error).__name__}: {error}")
+    finally:
+        sender.close()
+
+
+def index_shards(app: Flask, shards: list[Shard], build_dir: Path, staging: Path) -> None:
+    """Write each shard's documents and run pagefind over them, two shards at a time."""
+    shutil.rmtree(staging, ignore_errors=True)
+    workers = min(len(shards), os.cpu_count() or 1) or 1
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda k: _index_shard(build_dir, k, shards[k]), sorted(todo)))
-    return bool(todo)
+        list(pool.map(lambda shard: _index_shard(app, shard, build_dir, staging), shards))
+    shutil.rmtree(staging, ignore_errors=True)
 
 
-def _index_shard(build_dir: Path, shard: int, slugs: list[str]) -> None:
-    """Run pagefind over one shard's pages, staged as hard links in a scratch folder."""
-    staging = build_dir.parent / f".search-staging-{shard}"
-    output = build_dir / bundle_name(shard)
-    for folder in (staging, output):
-        if folder.exists():
-            shutil.rmtree(folder)
-    for slug in slugs:
-        source = build_dir / PAGE_PATH.format(slug=slug)
-        target = staging / PAGE_PATH.format(slug=slug)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-    command = [sys.executable, "-m", "pagefind", "--site", str(staging)]
+def _index_shard(app: Flask, shard: Shard, build_dir: Path, staging: Path) -> None:
+    documents = staging / shard.bundle / "site"
+    output = staging / shard.bundle / "bundle"
+    write_documents(app, shard.slugs, documents)
+    command = [sys.executable, "-m", "pagefind", "--site", str(documents)]
     result = subprocess.run(
         [*command, "--output-path", str(output)], capture_output=True, text=True, check=False
     )
-    shutil.rmtree(staging)
     if result.returncode != 0 or not (output / "pagefind.js").is_file():
-        raise RuntimeError(f"pagefind failed on shard {shard}:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"
+        )
     canonicalize(output)
+    target = build_dir / shard.bundle
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(output, target)
+
+
+def write_documents(app: Flask, slugs: Collection[str], folder: Path) -> None:
+    """One small HTML document per sculpture, at the path of its page."""
+    index = app.extensions["catalog_index"]
+    images = app.extensions["images"]
+    language = index.site.language
+    script_root = urlsplit(str(index.site.base_url)).path.rstrip("/")
+    with app.test_request_context(base_url=script_root or None):
+        template = app.jinja_env.get_template(DOCUMENT_TEMPLATE)
+        for slug in slugs:
+            piece = index.by_slug[slug]
+            first = piece.images[0]
+            html = template.render(
+                site=index.site,
+                piece=piece,
+                artist=index.artist_name(piece),
+                price=money(piece.price.amount, piece.price.currency, language),
+                band=price_band(piece.price.amount),
+                image=image_url(images.get(first.file).of("jpg")[0]),
+            )
+            path = folder / PAGE_PATH.format(slug=slug)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(html, encoding="utf-8")
+
+
+def _read_state(path: Path) -> dict[str, str]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_state(path: Path, state: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+    temporary.replace(path)
 
 
 def canonicalize(output: Path) -> None:

@@ -109,6 +109,7 @@ def serve_fixture_site(
         "STOREFRONT_CONTENT_DIR": str(work / "content"),
         "STOREFRONT_BUILD_DIR": str(work / "site"),
         "STOREFRONT_CACHE_DIR": str(work / "cache"),
+        "STOREFRONT_PARSE_CACHE_FILE": str(work / "cache" / "content.pickle"),
         "STOREFRONT_IMAGE_CACHE_DIR": str(images),
         "API_STORE_URL": store_url or f"sqlite:///{work / 'availability.sqlite3'}",
     }

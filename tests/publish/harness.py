@@ -259,6 +259,7 @@ class Publisher:
             "STOREFRONT_CONTENT_DIR": str(self.site.content),
             "STOREFRONT_BUILD_DIR": str(self.site.build),
             "STOREFRONT_CACHE_DIR": str(self.site.work / "cache"),
+            "STOREFRONT_PARSE_CACHE_FILE": str(self.site.work / "cache" / "content.pickle"),
             "STOREFRONT_IMAGE_CACHE_DIR": str(self.site.config["IMAGE_CACHE_DIR"]),
             "STOREFRONT_MOUNT_API": "false",
         }

@@ -16,6 +16,7 @@ def site_app(content: Path, work: Path, **extra: object) -> Flask:
             "CONTENT_DIR": content,
             "BUILD_DIR": work / "site",
             "CACHE_DIR": work / "cache",
+            "PARSE_CACHE_FILE": work / "cache" / "content.pickle",
             "IMAGE_CACHE_DIR": work / "images",
             "MOUNT_API": False,
             **extra,
