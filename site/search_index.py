@@ -55,6 +55,7 @@ SEARCH_DIR = "pagefind"
 SHARD_SIZE = 1500
 PAGE_PATH = "esculturas/{slug}/index.html"
 DOCUMENT_TEMPLATE = "_search_document.html"
+PAGEFIND = (sys.executable, "-m", "pagefind")  # the wheel's CLI: its binary, offline
 STATE_NAME = "search-manifest.json"
 _BUNDLE_RE = re.compile(r"^pagefind(-\d+)?$")
 _SIGNATURE = b"pagefind_dcd"
@@ -219,10 +220,8 @@ def _index_shard(app: Flask, shard: Shard, build_dir: Path, staging: Path) -> No
     documents = staging / shard.bundle / "site"
     output = staging / shard.bundle / "bundle"
     write_documents(app, shard.slugs, documents)
-    command = [sys.executable, "-m", "pagefind", "--site", str(documents)]
-    result = subprocess.run(
-        [*command, "--output-path", str(output)], capture_output=True, text=True, check=False
-    )
+    command = [*PAGEFIND, "--site", str(documents), "--output-path", str(output)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (output / "pagefind.js").is_file():
         raise RuntimeError(
             f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"

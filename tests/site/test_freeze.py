@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
 import re
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -279,6 +281,29 @@ def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) 
     app.add_url_rule("/orfa/", "orphan", lambda: "órfã")
     with pytest.raises(RuntimeError, match="nothing frozen for endpoints orphan"):
         freeze_site(app)
+    # the search index, already being built, is stopped and leaves nothing behind
+    assert not multiprocessing.active_children()
+    assert not (tmp_path / "cache/search-staging").exists()
+
+
+def test_a_failed_search_index_keeps_the_previous_one_and_is_retried(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storefront import search_index
+
+    freeze(content_dir, tmp_path)
+    before = tree_bytes(tmp_path / "site/pagefind")
+    path = content_dir / "sculptures/raiz.yaml"
+    path.write_text(path.read_text().replace("title: Raiz", "title: Raiz Funda"), encoding="utf-8")
+    failing = (sys.executable, "-c", "import sys; sys.exit('sem espaço em disco')")
+    monkeypatch.setattr(search_index, "PAGEFIND", failing)
+    with pytest.raises(RuntimeError, match=r"(?s)pagefind failed on shard 0.*sem espaço em disco"):
+        freeze(content_dir, tmp_path)
+    assert tree_bytes(tmp_path / "site/pagefind") == before
+    monkeypatch.undo()
+    assert freeze(content_dir, tmp_path).search_indexed
+    freeze(content_dir, tmp_path / "full")
+    assert tree_bytes(tmp_path / "site") == tree_bytes(tmp_path / "full/site")
 
 
 def test_search_index_is_sharded_and_an_edit_reindexes_only_its_shard(
