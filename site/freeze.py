@@ -1,6 +1,6 @@
 """Freeze the site into build/site with Frozen-Flask: validated, deterministic, fast.
 
-Frozen-Flask renders one URL at a time through the test client. Three things
+Frozen-Flask renders one URL at a time through the test client. Four things
 keep that fast without replacing it:
 
 - every page has a key, a hash of exactly the data it shows (plus the code,
@@ -10,6 +10,8 @@ keep that fast without replacing it:
 - the pages to render are split across forked worker processes, each running
   its own Freezer over its share, after templates are compiled once in the
   parent;
+- the search index needs only the content, so it is built in another forked
+  process while the pages are planned and rendered (see search_index);
 - content parsing and image encoding are cached by content hash.
 
 Coverage (every GET endpoint has URLs) is checked here for the whole plan,
