@@ -1,0 +1,53 @@
+"""The fast paths of page rendering give exactly what the slow, obvious code gives."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from babel.numbers import format_currency, format_decimal
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from storefront.filters import locale_of, money, number
+
+CURRENCIES = [("pt-BR", "BRL"), ("en-US", "USD"), ("en-US", "JPY"), ("pt-BR", "EUR")]
+LANGUAGES = ["pt-BR", "en-US", "de-CH", "en-IN"]  # en-IN groups by two: babel's own path
+
+# Prices and measures as content has them, and the edges: zero, negative, huge, long fractions.
+amounts = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=0, max_value=10**12),
+    st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-1000, max_value=1000),
+    st.integers(min_value=-(10**18), max_value=10**18),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+)
+EDGES = [Decimal(0), Decimal("-0"), Decimal("0.005"), Decimal("0.015"), Decimal("-0.004")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(amount=amounts, pair=st.sampled_from(CURRENCIES))
+@example(amount=Decimal("1234567.895"), pair=("pt-BR", "BRL"))
+@example(amount=Decimal("-0.5"), pair=("en-US", "USD"))
+@example(amount=Decimal("1E+20"), pair=("pt-BR", "BRL"))
+def test_money_is_babels_format_currency(amount: Decimal, pair: tuple[str, str]) -> None:
+    language, currency = pair
+    assert money(amount, currency, language) == format_currency(
+        amount, currency, locale=locale_of(language)
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=amounts, language=st.sampled_from(LANGUAGES))
+@example(value=Decimal("12.3450"), language="pt-BR")
+@example(value=Decimal("0.0004"), language="pt-BR")
+@example(value=Decimal("-1E+3"), language="en-US")
+def test_number_is_babels_format_decimal(value: Decimal, language: str) -> None:
+    assert number(value, language) == format_decimal(value, locale=locale_of(language))
+
+
+@pytest.mark.parametrize("value", [*EDGES, Decimal("Infinity"), Decimal("-Infinity")])
+@pytest.mark.parametrize("language", ["pt-BR", "en-US"])
+def test_edge_values_match_babel(value: Decimal, language: str) -> None:
+    locale = locale_of(language)
+    assert money(value, "BRL", language) == format_currency(value, "BRL", locale=locale)
+    assert number(value, language) == format_decimal(value, locale=locale)
