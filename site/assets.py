@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, send_file, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, send_file
+
+from .seo import url_for
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 bp = Blueprint("assets", __name__)

@@ -8,7 +8,7 @@ from typing import Any
 from babel import Locale
 from flask import Flask, request
 
-from . import filters, fragments
+from . import filters, fragments, seo
 from .content import get_index
 from .indexes import slugify
 from .seo import external
@@ -17,6 +17,7 @@ from .seo import external
 def init_app(app: Flask) -> None:
     filters.init_app(app)
     fragments.init_app(app)
+    seo.init_app(app)
     app.jinja_env.filters["term_slug"] = slugify
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["external"] = _external

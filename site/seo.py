@@ -1,4 +1,4 @@
-"""What search engines and link previews read: canonical URLs and JSON-LD."""
+"""URLs, and what search engines and link previews read: canonical URLs and JSON-LD."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from flask import request, url_for
+import flask
+from flask import Flask
+from flask.globals import _cv_request
 from markupsafe import Markup
 
 from .indexes import CatalogIndex
@@ -19,9 +21,62 @@ SCHEMA_AVAILABILITY = {
 }
 
 
+_URLS = "storefront.urls"  # app.extensions key of the app's URL memo
+_MAX_URLS = 100_000
+_PLAIN_VALUES = (str, int)
+# One encoder for every block: json.dumps would build a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_URLS] = {}
+    app.jinja_env.globals["url_for"] = url_for
+
+
+def script_root() -> str:
+    """request.script_root, read from the request context without the proxy (hot path)."""
+    return _cv_request.get().request.root_path
+
+
+def url_for(endpoint: str, **values: Any) -> str:
+    """flask.url_for, remembered per app for in-app paths: pages link the same URLs.
+
+    A page links some twenty URLs (nav, footer, crumbs, terms, pagination) and
+    werkzeug builds each one afresh, the costliest step left in a page. A path
+    depends only on the endpoint, its values and the root the app is served
+    under, which the live preview may change from one request to the next, so
+    that root is part of the key. This holds because the site has no host or
+    subdomain rules and no url_defaults; anything else (options like _external
+    or _anchor, relative endpoints, values other than str and int, no request)
+    goes to Flask every time.
+    """
+    context = _cv_request.get(None)
+    if context is None or not _memoizable(endpoint, values):
+        return flask.url_for(endpoint, **values)
+    urls: dict[tuple[Any, ...], str] = context.app.extensions[_URLS]
+    key = (context.request.root_path, endpoint, *values.items())
+    url = urls.get(key)
+    if url is None:
+        if len(urls) >= _MAX_URLS:
+            urls.clear()
+        url = urls[key] = flask.url_for(endpoint, **values)
+    return url
+
+
+def _memoizable(endpoint: str, values: dict[str, Any]) -> bool:
+    if endpoint[:1] == ".":
+        return False
+    for name, value in values.items():
+        # type() and not isinstance(): True == 1, but the two build different URLs.
+        if name[:1] == "_" or type(value) not in _PLAIN_VALUES:
+            return False
+    return True
+
+
 def absolute_url(path: str, base_url: str) -> str:
     """Public URL of an app path (as url_for returns it), under the site's base URL."""
-    relative = path[len(request.script_root) :] if path.startswith(request.script_root) else path
+    root = script_root()
+    relative = path[len(root) :] if path.startswith(root) else path
     return base_url + relative.lstrip("/")
 
 
@@ -31,10 +86,8 @@ def external(endpoint: str, base_url: str, **values: Any) -> str:
 
 def json_ld(data: dict[str, Any]) -> Markup:
     """A JSON-LD block; `<` is escaped so the data can never close the script."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return Markup('<script type="application/ld+json">{}</script>').format(
-        Markup(text.replace("<", "\\u003c"))
-    )
+    text = _JSON.encode(data).replace("<", "\\u003c")
+    return Markup('<script type="application/ld+json">' + text + "</script>")
 
 
 def product_ld(index: CatalogIndex, sculpture: Sculpture, image_urls: list[str]) -> Markup:

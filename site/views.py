@@ -6,13 +6,13 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template
 
 from .content import get_index
 from .images import responsive_image
 from .indexes import FEED_LIMIT, CatalogIndex, Term, price_band
 from .search_index import bundles_for
-from .seo import breadcrumbs_ld, external, json_ld, product_ld
+from .seo import breadcrumbs_ld, external, json_ld, product_ld, url_for
 
 bp = Blueprint("pages", __name__)
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import flask
 import pytest
 from babel.numbers import format_currency, format_decimal
+from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from storefront.filters import locale_of, money, number
+from storefront.seo import url_for
+from support.site_build import site_app
 
 CURRENCIES = [("pt-BR", "BRL"), ("en-US", "USD"), ("en-US", "JPY"), ("pt-BR", "EUR")]
 LANGUAGES = ["pt-BR", "en-US", "de-CH", "en-IN"]  # en-IN groups by two: babel's own path
@@ -51,3 +56,31 @@ def test_edge_values_match_babel(value: Decimal, language: str) -> None:
     locale = locale_of(language)
     assert money(value, "BRL", language) == format_currency(value, "BRL", locale=locale)
     assert number(value, language) == format_decimal(value, locale=locale)
+
+
+@pytest.fixture
+def app(content_dir: Path, tmp_path: Path) -> Flask:
+    return site_app(content_dir, tmp_path)
+
+
+def test_url_for_matches_flask_under_any_app_root(app: Flask) -> None:
+    calls = [
+        ("pages.home", {}),
+        ("pages.catalog", {"page": 2}),
+        ("pages.tag", {"slug": "abstrato", "page": 1}),
+        ("pages.sculpture", {"slug": "onda"}),
+        ("pages.sculpture", {"slug": "onda", "extra": "sim"}),
+        ("pages.catalog", {"page": 1, "_anchor": "topo"}),
+        ("pages.home", {"_external": True}),
+    ]
+    for _ in range(2):  # the second round is answered from the memo
+        for root in ("", "/loja", "/outra/raiz", ""):
+            with app.test_request_context("/", base_url=f"http://teste.example{root}/"):
+                for endpoint, values in calls:
+                    assert url_for(endpoint, **values) == flask.url_for(endpoint, **values)
+
+
+def test_url_for_outside_a_request_is_flasks(app: Flask) -> None:
+    app.config["SERVER_NAME"] = "teste.example"
+    with app.app_context():
+        assert url_for("pages.home") == "http://teste.example/"
