@@ -1,54 +1,99 @@
-"""Rendered fragments reused across pages: sculpture cards and image srcsets.
+"""Rendered fragments reused across pages: sculpture cards, image srcsets, page chrome.
 
 A piece's card appears on a catalog page, its artist's page, its tag and
 material pages and as a related work, and each card builds ten image URLs.
 Rendering it once per process instead of once per appearance is most of the
-freeze's speed on a large catalog.
+freeze's speed on a large catalog. The header and footer are the same on every
+page of one catalog under one app root, so they too are rendered once.
+
+Fragments are rendered through the Jinja environment directly: they read only
+what they are given, so Flask's context processors and signals, which
+render_template runs for every call, would be wasted work. An image's srcset
+is remembered too: a card and its sculpture's page show the same one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app
 from markupsafe import Markup
 
-from .content import get_index
 from .images import ResponsiveImage, image_url
-from .models import Sculpture
+from .indexes import CatalogIndex
+from .models import Sculpture, SiteConfig
+from .seo import script_root
 
 _MAX_ENTRIES = 200_000
-_cards: dict[tuple[Any, ...], Markup] = {}
-_srcsets: dict[tuple[Any, ...], str] = {}
+
+
+class OwnedMemo:
+    """Fragments made from one object (a catalog index, a site config); another starts afresh.
+
+    The memo holds its owner rather than the owner's id(): a catalog reloaded
+    by the live preview could otherwise get the address of the one it
+    replaced, and be shown that one's fragments.
+    """
+
+    def __init__(self) -> None:
+        self._owner: object = None
+        self._entries: dict[tuple[Any, ...], Markup] = {}
+
+    def entries(self, owner: object) -> dict[tuple[Any, ...], Markup]:
+        if owner is not self._owner or len(self._entries) > _MAX_ENTRIES:
+            self._owner = owner
+            self._entries = {}
+        return self._entries
+
+
+_cards = OwnedMemo()
+_chrome = OwnedMemo()
+_srcsets: dict[tuple[str, str, str], tuple[ResponsiveImage, str]] = {}
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["card"] = card
+    app.jinja_env.globals["chrome"] = chrome
     app.jinja_env.globals["srcset"] = srcset
 
 
-def card(piece: Sculpture, level: int = 2, eager: bool = False) -> Markup:
-    index = get_index()
-    key = (id(index), request.script_root, piece.slug, level, eager)
-    html = _cards.get(key)
+def card(piece: Sculpture, index: CatalogIndex, level: int = 2, eager: bool = False) -> Markup:
+    """A sculpture's card (<li>) for grids, rendered once per app root."""
+    cards = _cards.entries(index)
+    key = (script_root(), piece.slug, level, eager)
+    html = cards.get(key)
     if html is None:
-        if len(_cards) > _MAX_ENTRIES:
-            _cards.clear()
-        html = Markup(
-            render_template(
-                "_card.html", piece=piece, level=level, eager=eager, index=index, site=index.site
-            )
-        )
-        _cards[key] = html
+        # A macro called directly: no template context to build, no import to resolve.
+        render = macro("_card.html", "sculpture_card")
+        html = cards[key] = render(piece, level, eager, index, index.site)
     return html
 
 
+def chrome(template: str, site: SiteConfig) -> Markup:
+    """A part of every page that shows only the store's settings and links, like the header."""
+    parts = _chrome.entries(site)
+    key = (template, script_root())
+    html = parts.get(key)
+    if html is None:
+        rendered = current_app.jinja_env.get_template(template).render(site=site)
+        html = parts[key] = Markup(rendered)
+    return html
+
+
+def macro(template: str, name: str) -> Callable[..., Markup]:
+    """A macro of a template, to call from Python with exactly the given arguments."""
+    return getattr(current_app.jinja_env.get_template(template).module, name)
+
+
 def srcset(image: ResponsiveImage, ext: str) -> str:
-    key = (request.script_root, image.source, image.variants, ext)
-    value = _srcsets.get(key)
-    if value is None:
-        if len(_srcsets) > _MAX_ENTRIES:
-            _srcsets.clear()
-        value = ", ".join(f"{image_url(v)} {v.width}w" for v in image.of(ext))
-        _srcsets[key] = value
+    """The srcset of one format of an image; a card and its piece's page share it."""
+    key = (script_root(), image.source, ext)
+    known = _srcsets.get(key)
+    if known is not None and known[0] is image:
+        return known[1]
+    if len(_srcsets) > _MAX_ENTRIES:
+        _srcsets.clear()
+    value = ", ".join(f"{image_url(v)} {v.width}w" for v in image.of(ext))
+    _srcsets[key] = (image, value)
     return value

@@ -10,7 +10,7 @@ from flask import Flask, request
 
 from . import filters, fragments, seo
 from .content import get_index
-from .indexes import slugify
+from .indexes import Page, slugify
 from .seo import external
 
 
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["term_slug"] = slugify
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["external"] = _external
+    app.jinja_env.globals["pagination_window"] = pagination_window
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_page_context)
@@ -29,6 +30,16 @@ def init_app(app: Flask) -> None:
 @lru_cache(maxsize=512)
 def country_name(code: str, language: str) -> str:
     return Locale.parse(filters.locale_of(language)).territories.get(code, code)
+
+
+def pagination_window(page: Page) -> list[int]:
+    """The page numbers a listing's pagination may show: first, last and the current's neighbours.
+
+    The pagination macro decides how each one is shown; handing it only these
+    instead of every page number keeps a 400-page catalog's pagination cheap.
+    """
+    near = range(max(1, page.number - 3), min(page.total, page.number + 3) + 1)
+    return sorted({1, page.total, *near})
 
 
 def _external(endpoint: str, **values: Any) -> str:

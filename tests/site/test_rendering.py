@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from babel.numbers import format_currency, format_decimal
 from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from storefront import content, fragments
 from storefront.filters import locale_of, money, number
+from storefront.indexes import Page
+from storefront.rendering import pagination_window
 from storefront.seo import url_for
 from support.site_build import site_app
 
@@ -58,6 +62,13 @@ def test_edge_values_match_babel(value: Decimal, language: str) -> None:
     assert number(value, language) == format_decimal(value, locale=locale)
 
 
+@pytest.mark.parametrize("total", range(1, 30))
+def test_pagination_window_keeps_every_number_the_pagination_shows(total: int) -> None:
+    for current in range(1, total + 1):
+        shown = [n for n in range(1, total + 1) if n in (1, total) or abs(n - current) <= 3]
+        assert pagination_window(Page(current, total, ())) == shown
+
+
 @pytest.fixture
 def app(content_dir: Path, tmp_path: Path) -> Flask:
     return site_app(content_dir, tmp_path)
@@ -84,3 +95,37 @@ def test_url_for_outside_a_request_is_flasks(app: Flask) -> None:
     app.config["SERVER_NAME"] = "teste.example"
     with app.app_context():
         assert url_for("pages.home") == "http://teste.example/"
+
+
+def test_live_preview_pages_follow_each_requests_root(app: Flask) -> None:
+    """Shared fragments (header, cards) are remembered per root, never leaked across roots."""
+    client = app.test_client()
+    for root in ("/loja", "", "/outra", "/loja"):
+        html = client.get("/esculturas/", base_url=f"http://teste.example{root}/").text
+        links = re.findall(r'(?:href|src|action)="(/[^"]*)"', html)
+        assert links, html
+        assert all(link.startswith(f"{root}/") for link in links), (root, links)
+        assert f'<a class="brand" href="{root}/">' in html
+        assert f'<a href="{root}/esculturas/vela/">' in html  # a card
+
+
+def test_a_reloaded_catalog_never_shows_the_old_cards(app: Flask, content_dir: Path) -> None:
+    client = app.test_client()
+    with app.app_context():
+        content.load(app)
+    assert ">Onda<" in client.get("/artistas/ana-lima/").text
+    sculpture = content_dir / "sculptures" / "onda.yaml"
+    sculpture.write_text(sculpture.read_text().replace("title: Onda", "title: Maré"))
+    with app.app_context():
+        content.load(app)
+    html = client.get("/artistas/ana-lima/").text
+    assert ">Maré<" in html
+    assert ">Onda<" not in html
+
+
+def test_a_memo_starts_afresh_for_a_new_owner() -> None:
+    memo = fragments.OwnedMemo()
+    first, second = object(), object()
+    memo.entries(first)["card"] = fragments.Markup("<li>old</li>")
+    assert memo.entries(first) == {"card": "<li>old</li>"}
+    assert memo.entries(second) == {}
