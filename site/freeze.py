@@ -45,7 +45,6 @@ from .indexes import FEED_LIMIT, CatalogIndex, price_band
 from .models import Sculpture
 from .problems import ContentError
 from .search_index import (
-    STATE_NAME,
     SearchBuild,
     bundles_for,
     document_key,
@@ -127,9 +126,9 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     shared = _shared_key(index)
     previous = {} if full else _read_manifest(manifest_path)
     shards = plan_shards(_document_keys(app, index), shared)
-    state_path = app.config["CACHE_DIR"] / STATE_NAME
     # The index needs only the content, so it is built while the pages are planned and rendered.
-    with SearchBuild(app, shards, build_dir, state_path).start(force=not previous) as search:
+    search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
+    with search.start(force=not previous):
         pages = plan(app, index, shared)
         _check_coverage(app, pages)
         dirty = [page for page in pages if _needs_render(page, previous, build_dir)]

@@ -52,7 +52,7 @@ from .images import image_url
 from .indexes import price_band
 
 SEARCH_DIR = "pagefind"
-SHARD_SIZE = 1500
+SHARD_SIZE = 1000
 PAGE_PATH = "esculturas/{slug}/index.html"
 DOCUMENT_TEMPLATE = "_search_document.html"
 PAGEFIND = (sys.executable, "-m", "pagefind")  # the wheel's CLI: its binary, offline
@@ -94,15 +94,19 @@ def bundles_for(slugs: Collection[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Shard:
-    """One search bundle: its sculptures and a key for what their documents show."""
+    """One search bundle: its documents, (slug, key) by slug, and a key for them all."""
 
     number: int
-    slugs: tuple[str, ...]
+    documents: tuple[tuple[str, str], ...]
     key: str
 
     @property
     def bundle(self) -> str:
         return bundle_name(self.number)
+
+    @property
+    def slugs(self) -> list[str]:
+        return [slug for slug, _ in self.documents]
 
 
 def document_key(piece_json: str, artist_name: str, image_name: str) -> str:
@@ -114,52 +118,79 @@ def plan_shards(document_keys: Mapping[str, str], shared: str) -> list[Shard]:
     """The catalog's shards; `shared` covers the code and templates every document uses."""
     shards = []
     for number, slugs in shards_of(document_keys).items():
-        digest = hashlib.sha256(shared.encode())
-        for slug in slugs:
-            digest.update(f"{slug}\0{document_keys[slug]}\n".encode())
-        shards.append(Shard(number, tuple(slugs), digest.hexdigest()[:24]))
+        documents = tuple(
+            (slug, hashlib.sha256(f"{shared}\0{document_keys[slug]}".encode()).hexdigest()[:24])
+            for slug in slugs
+        )
+        digest = hashlib.sha256("".join(f"{s} {k}\n" for s, k in documents).encode())
+        shards.append(Shard(number, documents, digest.hexdigest()[:24]))
     return shards
+
+
+@dataclass(frozen=True)
+class _ShardJob:
+    shard: Shard
+    stale: tuple[str, ...]  # slugs whose document must be (re)written
+    fresh: bool  # the shard's document folder starts empty
 
 
 class SearchBuild:
     """Re-index the shards whose key changed, in a forked process beside the render.
 
+    Search documents are kept between builds (CACHE_DIR/search-documents/<bundle>/),
+    so re-indexing a shard after an edit rewrites one document, not a thousand.
     Use as a context manager: leaving it before `wait()` (the render failed)
     stops the indexer, and the previous bundles and state stay as they were.
     Each shard's bundle is built in a scratch folder and moved into the build
     only when complete; the state file is written only when every shard is.
     """
 
-    def __init__(self, app: Flask, shards: list[Shard], build_dir: Path, state_path: Path) -> None:
+    def __init__(self, app: Flask, shards: list[Shard], build_dir: Path, cache_dir: Path) -> None:
         self.app = app
         self.shards = shards
         self.build_dir = build_dir
-        self.state_path = state_path
-        self.staging = state_path.parent / "search-staging"
+        self.state_path = cache_dir / STATE_NAME
+        self.documents_dir = cache_dir / "search-documents"
+        self.scratch = cache_dir / "search-scratch"
         self.todo: list[Shard] = []
+        self._jobs: list[_ShardJob] = []  # run in wait() where fork is unavailable
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None
 
     def start(self, *, force: bool = False) -> SearchBuild:
-        previous = {} if force else _read_state(self.state_path)
+        state = {} if force else _read_state(self.state_path)
+        bundles, written = state.get("bundles", {}), state.get("documents", {})
         self.todo = [
             shard
             for shard in self.shards
-            if previous.get(shard.bundle) != shard.key
+            if bundles.get(shard.bundle) != shard.key
             or not (self.build_dir / shard.bundle / "pagefind.js").is_file()
         ]
-        if self.todo and sys.platform == "linux":
+        jobs = [self._job(shard, written, fresh=force) for shard in self.todo]
+        if force:
+            shutil.rmtree(self.documents_dir, ignore_errors=True)
+        if jobs and sys.platform == "linux":
             context = multiprocessing.get_context("fork")
             self._receiver, sender = context.Pipe(duplex=False)
             self._process = context.Process(
-                target=_index_in_child,
-                args=(self.app, self.todo, self.build_dir, self.staging, sender),
-                name="search-index",
-                daemon=True,
+                target=_index_in_child, args=(self, jobs, sender), name="search-index", daemon=True
             )
             self._process.start()
             sender.close()
+        elif jobs:
+            self._jobs = jobs
         return self
+
+    def _job(self, shard: Shard, written: dict[str, str], *, fresh: bool) -> _ShardJob:
+        folder = self.documents_dir / shard.bundle
+        stale = tuple(
+            slug
+            for slug, key in shard.documents
+            if fresh
+            or written.get(slug) != key
+            or not os.path.isfile(os.path.join(folder, PAGE_PATH.format(slug=slug)))
+        )
+        return _ShardJob(shard, stale, fresh)
 
     def wait(self) -> bool:
         """Block until the index is complete; True if any shard was re-indexed."""
@@ -172,10 +203,16 @@ class SearchBuild:
             self._process = None
             if failure:
                 raise RuntimeError(f"search index not built: {failure}")
-        elif self.todo:
-            index_shards(self.app, self.todo, self.build_dir, self.staging)
+        elif self._jobs:
+            self.run(self._jobs)
         self._remove_stale_bundles()
-        _write_state(self.state_path, {shard.bundle: shard.key for shard in self.shards})
+        _write_state(
+            self.state_path,
+            {
+                "bundles": {shard.bundle: shard.key for shard in self.shards},
+                "documents": {slug: key for shard in self.shards for slug, key in shard.documents},
+            },
+        )
         return bool(self.todo)
 
     def __enter__(self) -> SearchBuild:
@@ -185,21 +222,46 @@ class SearchBuild:
         if self._process is not None:
             self._process.terminate()
             self._process.join()
-            shutil.rmtree(self.staging, ignore_errors=True)
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def run(self, jobs: list[_ShardJob]) -> None:
+        """Index the shards, two at a time: pagefind runs mostly on one core."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1) or 1) as pool:
+            list(pool.map(self._index_shard, jobs))
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _index_shard(self, job: _ShardJob) -> None:
+        shard = job.shard
+        folder = self.documents_dir / shard.bundle
+        write_documents(self.app, job.stale, folder, atomic=not job.fresh)
+        _prune_documents(folder, set(shard.slugs))
+        output = self.scratch / shard.bundle
+        command = [*PAGEFIND, "--site", str(folder), "--output-path", str(output)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0 or not (output / "pagefind.js").is_file():
+            raise RuntimeError(
+                f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"
+            )
+        canonicalize(output)
+        target = self.build_dir / shard.bundle
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(output, target)
 
     def _remove_stale_bundles(self) -> None:
         expected = {shard.bundle for shard in self.shards}
-        for path in self.build_dir.glob(f"{SEARCH_DIR}*"):
-            if _BUNDLE_RE.match(path.name) and path.name not in expected:
-                shutil.rmtree(path)
+        for root in (self.build_dir, self.documents_dir):
+            for path in root.glob(f"{SEARCH_DIR}*"):
+                if _BUNDLE_RE.match(path.name) and path.name not in expected:
+                    shutil.rmtree(path)
 
 
-def _index_in_child(
-    app: Flask, shards: list[Shard], build_dir: Path, staging: Path, sender: Connection
-) -> None:
+def _index_in_child(build: SearchBuild, jobs: list[_ShardJob], sender: Connection) -> None:
     """Forked entry point: report "" on success, else what went wrong."""
     try:
-        index_shards(app, shards, build_dir, staging)
+        build.run(jobs)
         sender.send("")
     except Exception as error:  # reported to the parent, which raises it
         sender.send(f"{type(error).__name__}: {error}")
@@ -207,35 +269,20 @@ def _index_in_child(
         sender.close()
 
 
-def index_shards(app: Flask, shards: list[Shard], build_dir: Path, staging: Path) -> None:
-    """Write each shard's documents and run pagefind over them, two shards at a time."""
-    shutil.rmtree(staging, ignore_errors=True)
-    workers = min(len(shards), os.cpu_count() or 1) or 1
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda shard: _index_shard(app, shard, build_dir, staging), shards))
-    shutil.rmtree(staging, ignore_errors=True)
+def _prune_documents(folder: Path, slugs: set[str]) -> None:
+    """Drop documents of pieces no longer in this shard (removed, or moved to another)."""
+    pages = folder / PAGE_PATH.split("/", 1)[0]
+    if pages.is_dir():
+        for name in set(os.listdir(pages)) - slugs:
+            shutil.rmtree(pages / name, ignore_errors=True)
 
 
-def _index_shard(app: Flask, shard: Shard, build_dir: Path, staging: Path) -> None:
-    documents = staging / shard.bundle / "site"
-    output = staging / shard.bundle / "bundle"
-    write_documents(app, shard.slugs, documents)
-    command = [*PAGEFIND, "--site", str(documents), "--output-path", str(output)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not (output / "pagefind.js").is_file():
-        raise RuntimeError(
-            f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"
-        )
-    canonicalize(output)
-    target = build_dir / shard.bundle
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(output, target)
+def write_documents(app: Flask, slugs: Collection[str], folder: Path, *, atomic: bool) -> None:
+    """One small HTML document per sculpture, at the path of its page.
 
-
-def write_documents(app: Flask, slugs: Collection[str], folder: Path) -> None:
-    """One small HTML document per sculpture, at the path of its page."""
+    `atomic` writes through a temporary file: a document that survives an
+    interrupted build must never be half-written, since its key says it is done.
+    """
     index = app.extensions["catalog_index"]
     images = app.extensions["images"]
     language = index.site.language
@@ -255,10 +302,15 @@ def write_documents(app: Flask, slugs: Collection[str], folder: Path) -> None:
             )
             path = folder / PAGE_PATH.format(slug=slug)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(html, encoding="utf-8")
+            if atomic:
+                temporary = path.with_name(".index.html.tmp")
+                temporary.write_text(html, encoding="utf-8")
+                temporary.replace(path)
+            else:
+                path.write_text(html, encoding="utf-8")
 
 
-def _read_state(path: Path) -> dict[str, str]:
+def _read_state(path: Path) -> dict[str, dict[str, str]]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -266,7 +318,7 @@ def _read_state(path: Path) -> dict[str, str]:
     return state if isinstance(state, dict) else {}
 
 
-def _write_state(path: Path, state: dict[str, str]) -> None:
+def _write_state(path: Path, state: dict[str, dict[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")

@@ -283,7 +283,7 @@ def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) 
         freeze_site(app)
     # the search index, already being built, is stopped and leaves nothing behind
     assert not multiprocessing.active_children()
-    assert not (tmp_path / "cache/search-staging").exists()
+    assert not (tmp_path / "cache/search-scratch").exists()
 
 
 def test_a_failed_search_index_keeps_the_previous_one_and_is_retried(
@@ -330,3 +330,25 @@ def test_search_index_is_sharded_and_an_edit_reindexes_only_its_shard(
     assert stamp == {p: p.stat().st_mtime_ns for p in (site / untouched).rglob("*") if p.is_file()}
     fragments = (site / search_index.bundle_name(shard) / "fragment").glob("*")
     assert any(b"Raiz Funda" in gzip.decompress(f.read_bytes()) for f in fragments)
+
+
+def test_search_documents_are_kept_and_only_the_edited_one_is_rewritten(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    freeze(content_dir, tmp_path)
+    documents = tmp_path / "cache/search-documents/pagefind/esculturas"
+
+    def stamps() -> dict[str, int]:
+        return {p.parent.name: p.stat().st_mtime_ns for p in documents.glob("*/index.html")}
+
+    before = stamps()
+    assert set(before) == PUBLISHED
+    path = content_dir / "sculptures/raiz.yaml"
+    path.write_text(path.read_text().replace("title: Raiz", "title: Raiz Funda"), encoding="utf-8")
+    _remove_piece(content_dir)
+    assert freeze(content_dir, tmp_path).search_indexed
+    after = stamps()
+    assert set(after) == PUBLISHED - {"onda"}
+    assert after["vela"] == before["vela"]
+    assert after["raiz"] != before["raiz"]
+    assert "Raiz Funda" in (documents / "raiz/index.html").read_text(encoding="utf-8")
