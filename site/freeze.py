@@ -24,6 +24,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 import warnings
@@ -165,11 +166,38 @@ def plan(app: Flask, index: CatalogIndex, shared: str | None = None) -> list[Pla
     shared = shared or _shared_key(index)
     script_name = urlsplit(str(index.site.base_url)).path.rstrip("/")
     pages = []
+    urls = _UrlBuilder()
     with app.test_request_context(base_url=script_name or None):
         for endpoint, values, data in _page_specs(index):
-            url = url_for(endpoint, **values)[len(script_name) :]
+            url = urls(endpoint, values)[len(script_name) :]
             pages.append(PlannedPage(url, endpoint, values, _digest(shared, data)))
     return pages
+
+
+class _UrlBuilder:
+    """url_for for ten thousand slugs: once per route shape, then a substitution.
+
+    Slugs are validated to [a-z0-9-], which URL quoting leaves as they are, so
+    the URL of /esculturas/<slug>/ is the URL built for a placeholder slug with
+    the placeholder replaced; anything else goes through url_for.
+    """
+
+    PLACEHOLDER = "0slug0"
+    SAFE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+    def __init__(self) -> None:
+        self.shapes: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+
+    def __call__(self, endpoint: str, values: dict[str, Any]) -> str:
+        slug = values.get("slug")
+        if not isinstance(slug, str) or not self.SAFE.match(slug):
+            return url_for(endpoint, **values)
+        rest = tuple(sorted((k, v) for k, v in values.items() if k != "slug"))
+        shape = self.shapes.get((endpoint, rest))
+        if shape is None:
+            shape = url_for(endpoint, slug=self.PLACEHOLDER, **dict(rest))
+            self.shapes[(endpoint, rest)] = shape
+        return shape.replace(self.PLACEHOLDER, slug)
 
 
 def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]]:

@@ -352,3 +352,18 @@ def test_search_documents_are_kept_and_only_the_edited_one_is_rewritten(
     assert after["vela"] == before["vela"]
     assert after["raiz"] != before["raiz"]
     assert "Raiz Funda" in (documents / "raiz/index.html").read_text(encoding="utf-8")
+
+
+def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Path) -> None:
+    from flask import url_for
+    from storefront import content
+    from storefront.freeze import plan
+
+    app = site_app(content_dir, tmp_path)
+    with app.app_context():
+        index = content.load(app)
+        pages = plan(app, index)
+        with app.test_request_context(base_url="/loja"):
+            expected = [url_for(p.endpoint, **p.values)[len("/loja") :] for p in pages]
+    assert [p.url for p in pages] == expected
+    assert {"/esculturas/raiz/", "/materiais/bronze/"} <= set(expected)
