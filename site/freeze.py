@@ -38,6 +38,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
+from jinja2 import FileSystemBytecodeCache
 
 from . import content
 from .assets import STATIC_DIR, asset_urls
@@ -119,6 +120,10 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     clock("images")
     build_dir: Path = app.config["BUILD_DIR"]
     manifest_path: Path = app.config["CACHE_DIR"] / MANIFEST_NAME
+    # Compiling the templates is most of the cost of a rebuild that renders a few pages.
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(
+        str(_mkdir(app.config["CACHE_DIR"] / "templates"))
+    )
     app.config.update(
         FREEZER_DESTINATION=str(build_dir),
         FREEZER_BASE_URL=str(index.site.base_url),
@@ -132,7 +137,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     with search.start(force=not previous):
         pages = plan(app, index, shared)
         _check_coverage(app, pages)
-        dirty = [page for page in pages if _needs_render(page, previous, build_dir)]
+        dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
         clock("plan")
         _render(app, dirty, workers or os.cpu_count() or 1)
         clock("render")
@@ -331,7 +336,7 @@ def _file_for(url: str) -> str:
     return path.lstrip("/")
 
 
-def _needs_render(page: PlannedPage, previous: dict[str, str], build_dir: Path) -> bool:
+def _needs_render(page: PlannedPage, previous: dict[str, str], build_dir: str) -> bool:
     if previous.get(page.url) != page.key:
         return True
     return not os.path.isfile(os.path.join(build_dir, _file_for(page.url)))  # hot: 10k+ pages
@@ -417,6 +422,11 @@ def _remove_stale(build_dir: Path, expected: set[str]) -> int:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return removed
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _read_manifest(path: Path) -> dict[str, str]:

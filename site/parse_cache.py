@@ -2,8 +2,9 @@
 
 PyYAML spends about 0.4 ms per small file resolving scalar types in Python, so
 10,000 sculptures cost seconds. Files whose bytes are unchanged since the last
-build come from a pickle of validated models (an edit re-parses one file); the
-rest are parsed in parallel when there are enough of them to pay for it.
+build come from a log of validated models' dumps (an edit re-parses one file
+and appends one entry); the rest are parsed in parallel when there are enough
+of them to pay for it.
 """
 
 from __future__ import annotations
@@ -47,45 +48,74 @@ def _code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+Key = tuple[str, str | None, str]
+
+
 class ParseCache:
-    """(kind, slug, sha256 of bytes) -> validated model, kept between builds."""
+    """(kind, slug, sha256 of bytes) -> validated model, kept between builds.
+
+    The file is a log of pickle frames: the code version, then batches of
+    entries (each a model's dump). A build that parsed a few files appends one
+    small batch instead of rewriting ten thousand entries; the log is rewritten
+    (atomically) only when a damaged tail or stale entries make that worth it.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.version = _code_version()
-        self.entries: dict[tuple[str, str | None, str], ContentModel] = {}
-        # Each entry's dump as read from disk: saving re-dumps only new entries.
-        self.dumps: dict[tuple[str, str | None, str], dict] = {}
-        self.dirty = False
+        self.entries: dict[Key, ContentModel] = {}
+        self.dumps: dict[Key, dict] = {}  # what the file holds, as read
+        self.added: set[Key] = set()
+        self.rewrite = True  # until a sound log of this code version is read
         if path is not None and path.is_file():
-            try:
-                with path.open("rb") as handle:
-                    version, dumps = pickle.load(handle)
-                if version == self.version:
-                    self.entries = {
-                        key: construct(models.FILE_KINDS[key[0]], data, key[1])
-                        for key, data in dumps.items()
-                    }
-                    self.dumps = dumps
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-                self.entries, self.dumps = {}, {}  # a damaged cache is only a slower build
+            self._read(path)
 
-    def save(self, keep: set[tuple[str, str | None, str]]) -> None:
-        """Write the cache atomically, dropping entries no longer in the content."""
+    def _read(self, path: Path) -> None:
+        try:
+            with path.open("rb") as handle:
+                if pickle.load(handle) != self.version:
+                    return
+                self.rewrite = False
+                while handle.peek(1):
+                    self.dumps.update(pickle.load(handle))
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+            self.rewrite = True  # a damaged tail: the batches before it are still good
+        try:
+            self.entries = {
+                key: construct(models.FILE_KINDS[key[0]], data, key[1])
+                for key, data in self.dumps.items()
+            }
+        except (KeyError, TypeError, AttributeError):
+            self.entries, self.dumps, self.rewrite = {}, {}, True  # only a slower build
+
+    def add(self, key: Key, model: ContentModel) -> None:
+        self.entries[key] = model
+        self.added.add(key)
+
+    def save(self, keep: set[Key]) -> None:
+        """Append the new entries; rewrite the log when it holds too much that is stale."""
         if self.path is None:
             return
-        if not self.dirty and keep.issuperset(self.entries):
-            return
-        kept = {
-            key: self.dumps[key] if key in self.dumps else value.model_dump()
-            for key, value in self.entries.items()
-            if key in keep
-        }
+        added = {key: self.entries[key].model_dump() for key in self.added if key in keep}
+        stale = len(self.dumps.keys() - keep)
+        if self.rewrite or stale > max(64, len(keep) // 4):
+            kept = {key: value for key, value in self.dumps.items() if key in keep}
+            self._write_all({**kept, **added})
+        elif added:
+            with self.path.open("ab") as handle:
+                pickle.dump(added, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.dumps.update(added)
+        self.added.clear()
+
+    def _write_all(self, dumps: dict[Key, dict]) -> None:
+        assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".tmp{os.getpid()}")
         with temporary.open("wb") as handle:
-            pickle.dump((self.version, kept), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(self.version, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(dumps, handle, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(self.path)
+        self.rewrite = False
 
 
 def construct(model: type[ContentModel], data: dict, slug: str | None) -> ContentModel:
@@ -137,8 +167,7 @@ def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[Result]:
     for i, result in zip(missing, _parse([jobs[i] for i in missing]), strict=True):
         results[i] = result
         if result[0] is not None:
-            cache.entries[keys[i]] = result[0]
-            cache.dirty = True
+            cache.add(keys[i], result[0])
     cache.save(set(keys))
     return [result for result in results if result is not None]
 

@@ -28,14 +28,7 @@ def test_only_changed_files_are_parsed_again(
 ) -> None:
     cache = tmp_path / "content.pickle"
     load_catalog(content_dir, cache)
-    parsed: list[str] = []
-    original = parse_cache.validate_file
-
-    def counting(path: Path, model: type, slug: str | None):  # type: ignore[no-untyped-def]
-        parsed.append(path.name)
-        return original(path, model, slug)
-
-    monkeypatch.setattr(parse_cache, "validate_file", counting)
+    parsed = _count_parses(monkeypatch)
     path = content_dir / "sculptures/vela.yaml"
     path.write_text(path.read_text().replace("title: Vela", "title: Vela Nova"))
     catalog = load_catalog(content_dir, cache)
@@ -56,3 +49,46 @@ def test_a_damaged_cache_is_only_a_slower_load(content_dir: Path, tmp_path: Path
     cache = tmp_path / "content.pickle"
     cache.write_bytes(b"not a pickle")
     assert len(load_catalog(content_dir, cache).sculptures) == 5
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    parsed: list[str] = []
+    original = parse_cache.validate_file
+
+    def counting(path: Path, model: type, slug: str | None):  # type: ignore[no-untyped-def]
+        parsed.append(path.name)
+        return original(path, model, slug)
+
+    monkeypatch.setattr(parse_cache, "validate_file", counting)
+    return parsed
+
+
+def test_an_edit_appends_to_the_cache_instead_of_rewriting_it(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "content.pickle"
+    load_catalog(content_dir, cache)
+    before = cache.read_bytes()
+    path = content_dir / "sculptures/vela.yaml"
+    path.write_text(path.read_text().replace("title: Vela", "title: Vela Nova"))
+    load_catalog(content_dir, cache)
+    after = cache.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
+    assert load_catalog(content_dir, cache).sculptures["vela"].title == "Vela Nova"
+
+
+def test_a_cache_with_a_damaged_tail_keeps_what_came_before(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "content.pickle"
+    load_catalog(content_dir, cache)
+    path = content_dir / "sculptures/vela.yaml"
+    path.write_text(path.read_text().replace("title: Vela", "title: Vela Nova"))
+    load_catalog(content_dir, cache)
+    cache.write_bytes(cache.read_bytes()[:-7])  # the appended batch is cut short
+    parsed = _count_parses(monkeypatch)
+    assert load_catalog(content_dir, cache).sculptures["vela"].title == "Vela Nova"
+    assert parsed == ["vela.yaml"]
+    parsed.clear()
+    load_catalog(content_dir, cache)  # the damaged log was rewritten whole
+    assert parsed == []
