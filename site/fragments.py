@@ -1,4 +1,4 @@
-"""Rendered fragments reused across pages: sculpture cards, image srcsets, page chrome.
+"""Rendered fragments reused across pages: sculpture cards, pictures' sources, page chrome.
 
 A piece's card appears on a catalog page, its artist's page, its tag and
 material pages and as a related work, and each card builds ten image URLs.
@@ -8,19 +8,20 @@ page of one catalog under one app root, so they too are rendered once.
 
 Fragments are rendered through the Jinja environment directly: they read only
 what they are given, so Flask's context processors and signals, which
-render_template runs for every call, would be wasted work. An image's srcset
-is remembered too: a card and its sculpture's page show the same one.
+render_template runs for every call, would be wasted work. An image's srcsets
+are remembered too: a card and its sculpture's page show the same ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from .images import ResponsiveImage, image_url
+from .images import ResponsiveImage, image_url_prefix, responsive_image
 from .indexes import CatalogIndex
 from .models import Sculpture, SiteConfig
 from .seo import script_root
@@ -47,15 +48,27 @@ class OwnedMemo:
         return self._entries
 
 
+@dataclass(frozen=True)
+class PictureSources:
+    """What a <picture> of one image writes: a srcset per format and the fallback <img>."""
+
+    avif: str
+    webp: str
+    jpg: str
+    src: str
+    width: int
+    height: int
+
+
 _cards = OwnedMemo()
 _chrome = OwnedMemo()
-_srcsets: dict[tuple[str, str, str], tuple[ResponsiveImage, str]] = {}
+_pictures: dict[tuple[str, str], tuple[ResponsiveImage, PictureSources]] = {}
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["card"] = card
     app.jinja_env.globals["chrome"] = chrome
-    app.jinja_env.globals["srcset"] = srcset
+    app.jinja_env.globals["picture_sources"] = picture_sources
 
 
 def card(piece: Sculpture, index: CatalogIndex, level: int = 2, eager: bool = False) -> Markup:
@@ -86,14 +99,31 @@ def macro(template: str, name: str) -> Callable[..., Markup]:
     return getattr(current_app.jinja_env.get_template(template).module, name)
 
 
-def srcset(image: ResponsiveImage, ext: str) -> str:
-    """The srcset of one format of an image; a card and its piece's page share it."""
-    key = (script_root(), image.source, ext)
-    known = _srcsets.get(key)
+def picture_sources(file_name: str) -> PictureSources:
+    """An image's srcsets and fallback under the current app root, made once.
+
+    One call instead of one per srcset and URL: each call from a template costs
+    as much as the string it returns, and a card and its piece's page share it.
+    """
+    image = responsive_image(file_name)
+    key = (script_root(), image.source)
+    known = _pictures.get(key)
     if known is not None and known[0] is image:
         return known[1]
-    if len(_srcsets) > _MAX_ENTRIES:
-        _srcsets.clear()
-    value = ", ".join(f"{image_url(v)} {v.width}w" for v in image.of(ext))
-    _srcsets[key] = (image, value)
-    return value
+    if len(_pictures) > _MAX_ENTRIES:
+        _pictures.clear()
+    prefix = image_url_prefix()
+
+    def srcset(ext: str) -> str:
+        return ", ".join(f"{prefix}{v.name} {v.width}w" for v in image.of(ext))
+
+    sources = PictureSources(
+        avif=srcset("avif"),
+        webp=srcset("webp"),
+        jpg=srcset("jpg"),
+        src=prefix + image.fallback.name,
+        width=image.width,
+        height=image.height,
+    )
+    _pictures[key] = (image, sources)
+    return sources

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, url_for
 from PIL import Image as PILImage
 from PIL import ImageOps
 
 from .assets import send_immutable
+from .seo import script_root
 
 WIDTHS = (400, 800, 1200)
 FORMATS = {  # extension -> (Pillow format, encoder options)
@@ -147,11 +148,20 @@ _url_prefixes: dict[str, str] = {}
 
 def image_url(variant: Variant) -> str:
     """URL of a variant; url_for once per app root, then a string join (hot path)."""
-    root = request.script_root
+    return image_url_prefix() + variant.name
+
+
+def image_url_prefix() -> str:
+    """What every variant's URL starts with under the current app root.
+
+    Variant names are hashes, digits, '-' and '.', which a URL needs no
+    escaping for, so a variant's URL is this prefix and its name.
+    """
+    root = script_root()
     prefix = _url_prefixes.get(root)
     if prefix is None:
         prefix = _url_prefixes[root] = url_for("images.variant", name="x")[:-1]
-    return prefix + variant.name
+    return prefix
 
 
 def variant_urls() -> Iterator[tuple[str, dict[str, str]]]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import flask
-from flask import Flask
+from flask import Flask, request
 from flask.globals import _cv_request
 from markupsafe import Markup
 
@@ -35,7 +35,10 @@ def init_app(app: Flask) -> None:
 
 def script_root() -> str:
     """request.script_root, read from the request context without the proxy (hot path)."""
-    return _cv_request.get().request.root_path
+    context = _cv_request.get(None)
+    if context is None:
+        return request.script_root  # raises Flask's "outside of request context" error
+    return context.request.root_path
 
 
 def url_for(endpoint: str, **values: Any) -> str:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, render_template
 
 from .content import get_index
-from .images import responsive_image
+from .images import image_url, responsive_image
 from .indexes import FEED_LIMIT, CatalogIndex, Term, price_band
 from .search_index import bundles_for
-from .seo import breadcrumbs_ld, external, json_ld, product_ld, url_for
+from .seo import absolute_url, breadcrumbs_ld, external, json_ld, product_ld, url_for
 
 bp = Blueprint("pages", __name__)
 
@@ -112,10 +112,8 @@ def sculpture(slug: str) -> str:
         (piece.title, url_for("pages.sculpture", slug=slug)),
     ]
     base = str(index.site.base_url)
-    image_urls = [
-        external("images.variant", base, name=responsive_image(i.file).fallback.name)
-        for i in piece.images
-    ]
+    fallbacks = [responsive_image(i.file).fallback for i in piece.images]
+    image_urls = [absolute_url(image_url(variant), base) for variant in fallbacks]
     return _render(
         "sculpture.html",
         piece=piece,
