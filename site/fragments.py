@@ -14,7 +14,7 @@ are remembered too: a card and its sculpture's page show the same ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ _pictures: dict[tuple[str, str], tuple[ResponsiveImage, PictureSources]] = {}
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["card"] = card
+    app.jinja_env.globals["cards"] = cards
     app.jinja_env.globals["chrome"] = chrome
     app.jinja_env.globals["picture_sources"] = picture_sources
 
@@ -81,6 +81,17 @@ def card(piece: Sculpture, index: CatalogIndex, level: int = 2, eager: bool = Fa
         render = macro("_card.html", "sculpture_card")
         html = cards[key] = render(piece, level, eager, index, index.site)
     return html
+
+
+def cards(
+    pieces: Sequence[Sculpture], index: CatalogIndex, level: int = 2, eager_count: int = 0
+) -> list[Markup]:
+    """The cards of a grid; the first `eager_count` images load eagerly (above the fold).
+
+    One call per grid rather than one per card: the grid macro then loops
+    without Jinja's loop object and a template call per card.
+    """
+    return [card(piece, index, level, n < eager_count) for n, piece in enumerate(pieces)]
 
 
 def chrome(template: str, site: SiteConfig) -> Markup:

@@ -54,8 +54,12 @@ def url_for(endpoint: str, **values: Any) -> str:
     goes to Flask every time.
     """
     context = _cv_request.get(None)
-    if context is None or not _memoizable(endpoint, values):
+    if context is None or endpoint[:1] == ".":
         return flask.url_for(endpoint, **values)
+    for name, value in values.items():
+        # type() and not isinstance(): True == 1, but the two build different URLs.
+        if name[:1] == "_" or type(value) not in _PLAIN_VALUES:
+            return flask.url_for(endpoint, **values)
     urls: dict[tuple[Any, ...], str] = context.app.extensions[_URLS]
     key = (context.request.root_path, endpoint, *values.items())
     url = urls.get(key)
@@ -64,16 +68,6 @@ def url_for(endpoint: str, **values: Any) -> str:
             urls.clear()
         url = urls[key] = flask.url_for(endpoint, **values)
     return url
-
-
-def _memoizable(endpoint: str, values: dict[str, Any]) -> bool:
-    if endpoint[:1] == ".":
-        return False
-    for name, value in values.items():
-        # type() and not isinstance(): True == 1, but the two build different URLs.
-        if name[:1] == "_" or type(value) not in _PLAIN_VALUES:
-            return False
-    return True
 
 
 def absolute_url(path: str, base_url: str) -> str:
