@@ -38,14 +38,16 @@ class OwnedMemo:
     """
 
     def __init__(self) -> None:
-        self._owner: object = None
-        self._entries: dict[tuple[Any, ...], Markup] = {}
+        # One (owner, entries) pair, replaced whole: a thread serving another
+        # owner can never be handed this owner's entries.
+        self._current: tuple[object, dict[tuple[Any, ...], Markup]] = (None, {})
 
     def entries(self, owner: object) -> dict[tuple[Any, ...], Markup]:
-        if owner is not self._owner or len(self._entries) > _MAX_ENTRIES:
-            self._owner = owner
-            self._entries = {}
-        return self._entries
+        current_owner, entries = self._current
+        if owner is not current_owner or len(entries) > _MAX_ENTRIES:
+            entries = {}
+            self._current = (owner, entries)
+        return entries
 
 
 @dataclass(frozen=True)
