@@ -131,6 +131,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     )
     shared = _shared_key(index)
     previous = {} if full else _read_manifest(manifest_path)
+    empty = not build_dir.is_dir() or not any(build_dir.iterdir())
     shards = plan_shards(_document_keys(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
@@ -146,7 +147,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     expected = {_file_for(page.url) for page in pages}
     if previous:
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
-    else:
+    elif not empty:
         report.removed = _remove_stale(build_dir, expected)
     _write_manifest(manifest_path, {p.url: p.key for p in pages})
     report.pages = len(pages)
@@ -364,12 +365,17 @@ def _render(app: Flask, pages: list[PlannedPage], workers: int) -> None:
 
 
 def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
-    """Compile every template once, before forking, so workers inherit them."""
+    """Compile every template once, before forking, so workers inherit them.
+
+    One HTML page per endpoint also fills the per-process fragment memos (page
+    chrome, macros) that every page uses. Feeds and the sitemap share nothing
+    and the sitemap is dear, so they are left to the workers.
+    """
     client = app.test_client()
     seen = set()
     base = urlsplit(app.config["FREEZER_BASE_URL"]).path.rstrip("/")
     for page in pages:
-        if page.endpoint in seen or not page.endpoint.startswith("pages."):
+        if page.endpoint in seen or not page.url.endswith("/"):
             continue
         seen.add(page.endpoint)
         client.get(base + page.url, base_url=app.config["FREEZER_BASE_URL"]).close()
@@ -410,17 +416,21 @@ def _remove_files(build_dir: Path, stale: set[str]) -> int:
 def _remove_stale(build_dir: Path, expected: set[str]) -> int:
     """Delete every file this build does not have (no manifest says what was built)."""
     removed = 0
-    if not build_dir.is_dir():
-        return 0
-    for path in sorted(build_dir.rglob("*"), reverse=True):
-        relative = path.relative_to(build_dir).as_posix()
-        if is_search_file(relative):
-            continue
-        if path.is_file() and relative not in expected:
-            path.unlink()
-            removed += 1
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    folders = []
+    for folder, subfolders, files in os.walk(build_dir):
+        relative = os.path.relpath(folder, build_dir)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        if not prefix:  # the search bundles are the search index's to manage
+            subfolders[:] = [name for name in subfolders if not is_search_file(name)]
+        else:
+            folders.append(folder)
+        for name in files:
+            if prefix + name not in expected:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+    for folder in reversed(folders):  # deepest first
+        if not os.listdir(folder):
+            os.rmdir(folder)
     return removed
 
 

@@ -367,3 +367,17 @@ def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Pat
             expected = [url_for(p.endpoint, **p.values)[len("/loja") :] for p in pages]
     assert [p.url for p in pages] == expected
     assert {"/esculturas/raiz/", "/materiais/bronze/"} <= set(expected)
+
+
+def test_a_full_build_removes_files_no_page_owns(content_dir: Path, tmp_path: Path) -> None:
+    freeze(content_dir, tmp_path)
+    site = tmp_path / "site"
+    stray = site / "esculturas/vendida-ha-anos/index.html"
+    stray.parent.mkdir()
+    stray.write_text("<p>antiga</p>", encoding="utf-8")
+    (site / "rascunho.txt").write_text("?", encoding="utf-8")
+    report = freeze(content_dir, tmp_path, full=True)
+    assert report.removed == 2
+    assert not stray.parent.exists() and not (site / "rascunho.txt").exists()
+    assert (site / "pagefind/pagefind.js").is_file()
+    assert (site / "esculturas/raiz/index.html").is_file()
