@@ -45,10 +45,10 @@ def url_for(endpoint: str, **values: Any) -> str:
     """flask.url_for, remembered per app for in-app paths: pages link the same URLs.
 
     A page links some twenty URLs (nav, footer, crumbs, terms, pagination) and
-    werkzeug builds each one afresh, the costliest step left in a page. A path
-    depends only on the endpoint, its values and the root the app is served
-    under, which the live preview may change from one request to the next, so
-    that root is part of the key. This holds because the site has no host or
+    werkzeug would build each one afresh, at several times the cost of a dict
+    lookup. A path depends only on the endpoint, its values and the root the
+    app is served under, which the live preview may change from one request to
+    the next, so that root is part of the key. This holds because the site has no host or
     subdomain rules and no url_defaults; anything else (options like _external
     or _anchor, relative endpoints, values other than str and int, no request)
     goes to Flask every time.

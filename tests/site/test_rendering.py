@@ -103,7 +103,9 @@ def test_live_preview_pages_follow_each_requests_root(app: Flask) -> None:
     for root in ("/loja", "", "/outra", "/loja"):
         html = client.get("/esculturas/", base_url=f"http://teste.example{root}/").text
         links = re.findall(r'(?:href|src|action)="(/[^"]*)"', html)
-        assert links, html
+        for srcset in re.findall(r'srcset="([^"]+)"', html):
+            links += [part.split(" ")[0] for part in srcset.split(", ")]
+        assert any("/img/" in link for link in links), html
         assert all(link.startswith(f"{root}/") for link in links), (root, links)
         assert f'<a class="brand" href="{root}/">' in html
         assert f'<a href="{root}/esculturas/vela/">' in html  # a card
