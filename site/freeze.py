@@ -42,6 +42,7 @@ from jinja2 import FileSystemBytecodeCache
 
 from . import content
 from .assets import STATIC_DIR, asset_urls
+from .forking import shared_heap
 from .images import variant_urls
 from .indexes import FEED_LIMIT, CatalogIndex, price_band
 from .models import Sculpture
@@ -358,7 +359,9 @@ def _render(app: Flask, pages: list[PlannedPage], workers: int) -> None:
     shares = [pages[i::workers] for i in range(workers)]
     _WORKER_APP = app
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with shared_heap():
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        with pool:
             pool.map(_freeze_worker, shares, chunksize=1)
     finally:
         _WORKER_APP = None

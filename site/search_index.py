@@ -36,6 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ import cbor2
 from flask import Flask
 
 from .filters import money
+from .forking import shared_heap
 from .images import image_url
 from .indexes import price_band
 
@@ -154,6 +156,7 @@ class SearchBuild:
         self.scratch = cache_dir / "search-scratch"
         self.todo: list[Shard] = []
         self._jobs: list[_ShardJob] = []  # run in wait() where fork is unavailable
+        self._pagefind_slot = threading.Semaphore(1)
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None
 
@@ -175,7 +178,8 @@ class SearchBuild:
             self._process = context.Process(
                 target=_index_in_child, args=(self, jobs, sender), name="search-index", daemon=True
             )
-            self._process.start()
+            with shared_heap():
+                self._process.start()
             sender.close()
         elif jobs:
             self._jobs = jobs
@@ -225,7 +229,12 @@ class SearchBuild:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
     def run(self, jobs: list[_ShardJob]) -> None:
-        """Index the shards, two at a time: pagefind runs mostly on one core."""
+        """Index the shards: one writes its documents while another is indexed.
+
+        One pagefind at a time: each is single-threaded and holds its whole
+        shard in memory, and the page render has the other core.
+        """
+        self._pagefind_slot = threading.Semaphore(1)
         shutil.rmtree(self.scratch, ignore_errors=True)
         with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1) or 1) as pool:
             list(pool.map(self._index_shard, jobs))
@@ -238,7 +247,8 @@ class SearchBuild:
         _prune_documents(folder, set(shard.slugs))
         output = self.scratch / shard.bundle
         command = [*PAGEFIND, "--site", str(folder), "--output-path", str(output)]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        with self._pagefind_slot:
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not (output / "pagefind.js").is_file():
             raise RuntimeError(
                 f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"
