@@ -40,7 +40,7 @@ from flask.cli import with_appcontext
 from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from jinja2 import FileSystemBytecodeCache
 
-from . import content
+from . import content, fragments
 from .assets import STATIC_DIR, asset_urls
 from .forking import shared_heap
 from .images import variant_urls
@@ -57,6 +57,7 @@ from .search_index import (
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
+CARD_WARM_UP_PAGES = 1000  # a build this big shows (nearly) every card
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
 _CODE_FILES = ("views.py", "seo.py", "filters.py", "indexes.py", "rendering.py", "images.py")
 
@@ -382,6 +383,11 @@ def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
             continue
         seen.add(page.endpoint)
         client.get(base + page.url, base_url=app.config["FREEZER_BASE_URL"]).close()
+    if len(pages) >= CARD_WARM_UP_PAGES:
+        # Every listing shows cards: render each once here, not once per worker.
+        index = app.extensions["catalog_index"]
+        with app.test_request_context(base + "/", base_url=app.config["FREEZER_BASE_URL"]):
+            fragments.cards(index.published, index)
 
 
 def _freeze_worker(pages: list[PlannedPage]) -> int:

@@ -239,16 +239,15 @@ def test_a_removed_piece_leaves_no_files_behind(content_dir: Path, tmp_path: Pat
     assert not (tmp_path / "site/esculturas/onda").exists()
 
 
-def test_parallel_workers_produce_the_same_site(content_dir: Path, tmp_path: Path) -> None:
+def test_parallel_workers_produce_the_same_site(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import storefront.freeze as freezing
 
     serial = freeze(content_dir, tmp_path / "serial", workers=1)
-    original = freezing.PARALLEL_THRESHOLD
-    freezing.PARALLEL_THRESHOLD = 1
-    try:
-        freeze(content_dir, tmp_path / "parallel", workers=2)
-    finally:
-        freezing.PARALLEL_THRESHOLD = original
+    monkeypatch.setattr(freezing, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(freezing, "CARD_WARM_UP_PAGES", 1)  # cards rendered before the fork
+    freeze(content_dir, tmp_path / "parallel", workers=2)
     assert serial.rendered > 0
     assert tree_bytes(tmp_path / "serial/site") == tree_bytes(tmp_path / "parallel/site")
 
