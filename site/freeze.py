@@ -44,7 +44,7 @@ from . import content, fragments
 from .assets import STATIC_DIR, asset_urls
 from .forking import shared_heap
 from .images import variant_urls
-from .indexes import FEED_LIMIT, CatalogIndex, price_band
+from .indexes import FEED_LIMIT, CatalogIndex
 from .models import Sculpture
 from .problems import ContentError
 from .search_index import (
@@ -59,7 +59,6 @@ MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
 CARD_WARM_UP_PAGES = 1000  # a build this big shows (nearly) every card
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
-_CODE_FILES = ("views.py", "seo.py", "filters.py", "indexes.py", "rendering.py", "images.py")
 
 
 @dataclass(frozen=True)
@@ -246,7 +245,6 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]
                 index.piece_json(piece),
                 artist_json[piece.artist],
                 "".join(card(p) for p in index.related(piece)),
-                price_band(piece.price.amount),
                 variants,
             ]
         )
@@ -317,8 +315,8 @@ def _shared_key(index: CatalogIndex) -> str:
     for path in sorted((here / "templates").rglob("*")) + sorted(STATIC_DIR.rglob("*")):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
-    for name in _CODE_FILES:
-        digest.update((here / name).read_bytes())
+    for path in sorted(here.glob("*.py")):  # any code may change what a page shows
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

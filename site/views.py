@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from .content import get_index
 from .images import image_url, responsive_image
-from .indexes import FEED_LIMIT, CatalogIndex, Term, price_band
+from .indexes import FEED_LIMIT, CatalogIndex, Term
 from .search_index import bundles_for
 from .seo import absolute_url, breadcrumbs_ld, external, json_ld, product_ld, url_for
 
@@ -119,7 +119,6 @@ def sculpture(slug: str) -> str:
         piece=piece,
         artist=artist,
         related=index.related(piece),
-        band=price_band(piece.price.amount),
         crumbs=crumbs,
         crumbs_ld=breadcrumbs_ld(crumbs, base),
         product=product_ld(index, piece, image_urls),
