@@ -210,31 +210,20 @@ class _UrlBuilder:
 def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]]:
     """(endpoint, values, the data the page shows, as text) for every file."""
     images = current_app.extensions["images"]
-    cards: dict[str, str] = {}
+    # What each card shows: every listing page hashes a dozen of these.
+    cards = {piece.slug: _card_data(index, images, piece) for piece in index.published}
 
-    def card(piece: Sculpture) -> str:
-        if piece.slug not in cards:
-            first = piece.images[0]
-            cards[piece.slug] = json.dumps(
-                [
-                    piece.slug, piece.title, index.artist_name(piece), piece.year,
-                    str(piece.price.amount), piece.price.currency, piece.edition_size,
-                    first.file, first.alt, images.get(first.file).fallback.name,
-                ],
-                ensure_ascii=False,
-            )  # fmt: skip
-        return cards[piece.slug]
+    def card_list(pieces: tuple[Sculpture, ...]) -> str:
+        return "".join([cards[piece.slug] for piece in pieces])
 
     def listing(items: tuple[Sculpture, ...], title: str) -> Iterator[tuple[int, str]]:
         total = index.page_count(items)
+        size = index.site.page_size
         for number in range(1, total + 1):
-            page = index.page(items, number)
-            assert page is not None
             head = json.dumps([title, len(items), number, total], ensure_ascii=False)
-            yield number, head + "".join(card(p) for p in page.items)
+            yield number, head + card_list(items[(number - 1) * size : number * size])
 
-    featured = "".join(card(p) for p in index.featured)
-    yield "pages.home", {}, featured + "|" + "".join(card(p) for p in index.newest)
+    yield "pages.home", {}, card_list(index.featured) + "|" + card_list(index.newest)
     for number, data in listing(index.published, "catalog"):
         yield "pages.catalog", {"page": number}, data
     artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
@@ -244,13 +233,13 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]
             [
                 index.piece_json(piece),
                 artist_json[piece.artist],
-                "".join(card(p) for p in index.related(piece)),
+                card_list(index.related(piece)),
                 variants,
             ]
         )
         yield "pages.sculpture", {"slug": piece.slug}, data
     for slug, works in index.works.items():
-        yield "pages.artist", {"slug": slug}, artist_json[slug] + "".join(map(card, works))
+        yield "pages.artist", {"slug": slug}, artist_json[slug] + card_list(works)
     for endpoint, terms in (("pages.tag", index.tags), ("pages.material", index.materials)):
         for slug, term in terms.items():
             for number, data in listing(term.sculptures, term.label):
@@ -258,6 +247,18 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]
     yield from _summary_specs(index, artist_json)
     for endpoint, values in [*asset_urls(), *variant_urls()]:
         yield endpoint, values, "immutable:" + json.dumps(values)
+
+
+def _card_data(index: CatalogIndex, images: Any, piece: Sculpture) -> str:
+    first = piece.images[0]
+    return json.dumps(
+        [
+            piece.slug, piece.title, index.artist_name(piece), piece.year,
+            str(piece.price.amount), piece.price.currency, piece.edition_size,
+            first.file, first.alt, images.get(first.file).fallback.name,
+        ],
+        ensure_ascii=False,
+    )  # fmt: skip
 
 
 def _summary_specs(
