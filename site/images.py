@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, url_for
@@ -54,7 +55,7 @@ class ResponsiveImage:
     def of(self, ext: str) -> list[Variant]:
         return [v for v in self.variants if v.ext == ext]
 
-    @property
+    @cached_property  # asked for by every card, page and search document
     def fallback(self) -> Variant:
         return self.of("jpg")[-1]
 
