@@ -30,26 +30,26 @@ def tree_pss_kib(root: int) -> int:
     The freeze forks workers that share the parent's pages copy-on-write; summing
     their RSS would count each shared page once per process. PSS splits a shared
     page between the processes that map it, so the sum is the memory really used.
+    The tree is followed through /proc/<pid>/task/<tid>/children rather than by
+    scanning every process, to keep the sampler's own CPU use small.
     """
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid, ppid = int(entry), int(fields["PPid"])
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = _pss(entry) if "VmRSS" in fields else 0
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
+        total += _pss(str(pid))
+        stack.extend(_children(pid))
     return total
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found.extend(int(child) for child in text.split())
+    except OSError:
+        pass
+    return found
 
 
 def _pss(pid: str) -> int:
@@ -75,7 +75,7 @@ def run_freeze(env: dict[str, str]) -> tuple[float, int, str]:
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_pss_kib(process.pid))
-        time.sleep(0.02)
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
     out, err = process.communicate()
     if process.returncode != 0:
