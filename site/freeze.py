@@ -57,7 +57,6 @@ from .search_index import (
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
-RENDER_NICENESS = 5
 CARD_WARM_UP_PAGES = 1000  # a build this big shows (nearly) every card
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
 
@@ -361,7 +360,7 @@ def _render(app: Flask, pages: list[PlannedPage], workers: int) -> None:
     _WORKER_APP = app
     try:
         with shared_heap():
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_search)
+            pool = multiprocessing.get_context("fork").Pool(workers)
         with pool:
             pool.map(_freeze_worker, shares, chunksize=1)
     finally:
@@ -388,16 +387,6 @@ def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
         index = app.extensions["catalog_index"]
         with app.test_request_context(base + "/", base_url=app.config["FREEZER_BASE_URL"]):
             fragments.cards(index.published, index)
-
-
-def _yield_to_search() -> None:
-    """Let the search index, built beside the render, have the CPU it needs.
-
-    It runs one pagefind at a time, so if it only got a third of the machine
-    it would finish alone after the render, with a core idle; at a lower
-    priority the workers take what it leaves and both end together.
-    """
-    os.nice(RENDER_NICENESS)
 
 
 def _freeze_worker(pages: list[PlannedPage]) -> int:
