@@ -35,6 +35,9 @@ class Catalog:
     site: SiteConfig
     artists: Mapping[str, Artist]
     sculptures: Mapping[str, Sculpture]
+    # slug -> sha256 of the sculpture's file: the model is a function of those bytes
+    # (and of the code), so keys of what a page shows can hash this instead of the model.
+    sources: Mapping[str, str]
 
     @cached_property
     def published(self) -> tuple[Sculpture, ...]:
@@ -68,7 +71,9 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
     site: SiteConfig | None = None
     artists: dict[str, Artist | None] = {}
     sculptures: dict[str, tuple[Path, Sculpture]] = {}
-    for job, (model, found) in zip(jobs, parse_all(jobs, ParseCache(cache_file)), strict=True):
+    sources: dict[str, str] = {}
+    parsed = parse_all(jobs, ParseCache(cache_file))
+    for job, ((model, found), digest) in zip(jobs, parsed, strict=True):
         problems.extend(found)
         if job.kind == "site":
             site = model  # type: ignore[assignment]
@@ -76,6 +81,7 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
             artists[job.slug or ""] = model  # type: ignore[assignment]
         elif model is not None:
             sculptures[job.slug or ""] = (job.path, model)  # type: ignore[assignment]
+            sources[job.slug or ""] = digest
     images = _ImageFiles(root / "images")
     for path, sculpture in sculptures.values():
         for loc, message in _cross_check(sculpture, artists, site, images):
@@ -87,6 +93,7 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
         site=site,
         artists=types.MappingProxyType({k: v for k, v in sorted(artists.items()) if v}),
         sculptures=types.MappingProxyType({k: v[1] for k, v in sorted(sculptures.items())}),
+        sources=types.MappingProxyType(sources),
     )
 
 

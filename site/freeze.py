@@ -231,7 +231,7 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]
         variants = " ".join(images.get(i.file).fallback.name for i in piece.images)
         data = "|".join(
             [
-                index.piece_json(piece),
+                index.piece_key(piece),
                 artist_json[piece.artist],
                 card_list(index.related(piece)),
                 variants,
@@ -301,7 +301,7 @@ def _document_keys(app: Flask, index: CatalogIndex) -> dict[str, str]:
     images = app.extensions["images"]
     return {
         piece.slug: document_key(
-            index.piece_json(piece),
+            index.piece_key(piece),
             index.artist_name(piece),
             images.get(piece.images[0].file).fallback.name,
         )

@@ -73,7 +73,6 @@ class CatalogIndex:
         self.materials = self._terms(lambda s: s.materials)
         self.featured = tuple(s for s in self.published if s.featured)[:FEATURED_LIMIT]
         self.newest = self.published[:NEWEST_LIMIT]
-        self._json: dict[str, str] = {}
 
     def _terms(self, values) -> dict[str, Term]:  # type: ignore[no-untyped-def]
         grouped: dict[str, list[Sculpture]] = defaultdict(list)
@@ -88,12 +87,9 @@ class CatalogIndex:
             for slug in sorted(grouped, key=lambda k: labels[k].casefold())
         }
 
-    def piece_json(self, sculpture: Sculpture) -> str:
-        """The piece's data as JSON, made once: page keys and search keys both hash it."""
-        text = self._json.get(sculpture.slug)
-        if text is None:
-            text = self._json[sculpture.slug] = sculpture.model_dump_json()
-        return text
+    def piece_key(self, sculpture: Sculpture) -> str:
+        """What identifies a piece's data: its file's hash (cheaper than serialising it)."""
+        return self.catalog.sources[sculpture.slug]
 
     def artist_name(self, sculpture: Sculpture) -> str:
         return self.catalog.artists[sculpture.artist].name

@@ -156,8 +156,8 @@ def _nested(model: type[ContentModel]) -> tuple[tuple[str, type[ContentModel]], 
     return tuple(found)
 
 
-def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[Result]:
-    """Validate every job, in order; unchanged files come from the cache."""
+def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[tuple[Result, str]]:
+    """Validate every job, in order, with its file's sha256; unchanged files come from the cache."""
     digests = [hashlib.sha256(job.path.read_bytes()).hexdigest() for job in jobs]
     keys = [(job.kind, job.slug, digest) for job, digest in zip(jobs, digests, strict=True)]
     results: list[Result | None] = [
@@ -169,7 +169,7 @@ def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[Result]:
         if result[0] is not None:
             cache.add(keys[i], result[0])
     cache.save(set(keys))
-    return [result for result in results if result is not None]
+    return [(result, digest) for result, digest in zip(results, digests, strict=True) if result]
 
 
 def _parse(jobs: list[Job]) -> list[Result]:

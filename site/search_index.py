@@ -111,9 +111,9 @@ class Shard:
         return [slug for slug, _ in self.documents]
 
 
-def document_key(piece_json: str, artist_name: str, image_name: str) -> str:
+def document_key(piece_key: str, artist_name: str, image_name: str) -> str:
     """Everything a search document shows that content can change."""
-    return hashlib.sha256(f"{piece_json}\0{artist_name}\0{image_name}".encode()).hexdigest()
+    return hashlib.sha256(f"{piece_key}\0{artist_name}\0{image_name}".encode()).hexdigest()
 
 
 def plan_shards(document_keys: Mapping[str, str], shared: str) -> list[Shard]:
