@@ -16,5 +16,16 @@
     translations: { placeholder: "Buscar esculturas, artistas, materiais…" },
   });
   const query = new URLSearchParams(location.search).get("q");
-  if (query) ui.triggerSearch(query);
+  if (!query) return;
+  ui.triggerSearch(query);
+  // A search started while pagefind is still loading its filter chunks can come back
+  // listing only the filters loaded so far. Once the first results are shown the
+  // chunks are loaded, so the same search is run again (an empty filter selection
+  // re-runs it) to list every filter.
+  const settled = new MutationObserver(() => {
+    if (!root.querySelector(".pagefind-ui__message")) return;
+    settled.disconnect();
+    ui.triggerFilters({});
+  });
+  settled.observe(root, { childList: true, subtree: true });
 })();
