@@ -50,10 +50,11 @@ from .problems import ContentError
 from .search_index import (
     SearchBuild,
     bundles_for,
-    document_key,
+    document_data,
     is_search_file,
     plan_shards,
 )
+from .state_files import read_json_object, write_json
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
@@ -131,9 +132,9 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
         FREEZER_REMOVE_EXTRA_FILES=False,
     )
     shared = _shared_key(index)
-    previous = {} if full else _read_manifest(manifest_path)
+    previous = {} if full else read_json_object(manifest_path)
     empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-    shards = plan_shards(_document_keys(app, index), shared)
+    shards = plan_shards(_documents_data(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
     with search.start(force=not previous):
@@ -150,7 +151,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
     elif not empty:
         report.removed = _remove_stale(build_dir, expected)
-    _write_manifest(manifest_path, {p.url: p.key for p in pages})
+    write_json(manifest_path, {p.url: p.key for p in pages})
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
@@ -296,11 +297,11 @@ def _summary_specs(
     yield "pages.inventory", {}, inventory
 
 
-def _document_keys(app: Flask, index: CatalogIndex) -> dict[str, str]:
-    """slug -> key of its search document (not of its page, which also shows other pieces)."""
+def _documents_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
+    """slug -> what its search document shows (less than its page, which shows other pieces too)."""
     images = app.extensions["images"]
     return {
-        piece.slug: document_key(
+        piece.slug: document_data(
             index.piece_key(piece),
             index.artist_name(piece),
             images.get(piece.images[0].file).fallback.name,
@@ -445,17 +446,3 @@ def _remove_stale(build_dir: Path, expected: set[str]) -> int:
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _read_manifest(path: Path) -> dict[str, str]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_manifest(path: Path, keys: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(keys, sort_keys=True))
-    temporary.replace(path)

@@ -23,6 +23,7 @@ from PIL import ImageOps
 
 from .assets import send_immutable
 from .seo import script_root
+from .state_files import write_atomically
 
 WIDTHS = (400, 800, 1200)
 FORMATS = {  # extension -> (Pillow format, encoder options)
@@ -116,9 +117,7 @@ def _prepare(job: tuple[Path, Path]) -> ResponsiveImage:
             temporary.replace(cache_dir / name)
             variants.append({"name": name, "width": width, "height": height, "ext": ext})
     record = {"width": image.width, "height": image.height, "variants": variants}
-    temporary = index.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text(json.dumps(record))
-    temporary.replace(index)
+    write_atomically(index, json.dumps(record).encode())
     return _from_index(record, source.name)
 
 

@@ -25,6 +25,7 @@ import pydantic
 from . import models
 from .models import ContentModel
 from .problems import Problem
+from .state_files import write_atomically
 from .validation import validate_file
 
 PARALLEL_THRESHOLD = 400
@@ -109,12 +110,8 @@ class ParseCache:
 
     def _write_all(self, dumps: dict[Key, dict]) -> None:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(f".tmp{os.getpid()}")
-        with temporary.open("wb") as handle:
-            pickle.dump(self.version, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(dumps, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(self.path)
+        header = pickle.dumps(self.version, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomically(self.path, header + pickle.dumps(dumps, protocol=pickle.HIGHEST_PROTOCOL))
         self.rewrite = False
 
 

@@ -52,6 +52,7 @@ from .filters import money
 from .forking import shared_heap
 from .images import image_url
 from .indexes import price_band
+from .state_files import read_json_object, write_atomically, write_json
 
 SEARCH_DIR = "pagefind"
 SHARD_SIZE = 1000
@@ -111,17 +112,17 @@ class Shard:
         return [slug for slug, _ in self.documents]
 
 
-def document_key(piece_key: str, artist_name: str, image_name: str) -> str:
-    """Everything a search document shows that content can change."""
-    return hashlib.sha256(f"{piece_key}\0{artist_name}\0{image_name}".encode()).hexdigest()
+def document_data(piece_key: str, artist_name: str, image_name: str) -> str:
+    """Everything a search document shows that content can change (hashed by plan_shards)."""
+    return f"{piece_key}\0{artist_name}\0{image_name}"
 
 
-def plan_shards(document_keys: Mapping[str, str], shared: str) -> list[Shard]:
+def plan_shards(documents_data: Mapping[str, str], shared: str) -> list[Shard]:
     """The catalog's shards; `shared` covers the code and templates every document uses."""
     shards = []
-    for number, slugs in shards_of(document_keys).items():
+    for number, slugs in shards_of(documents_data).items():
         documents = tuple(
-            (slug, hashlib.sha256(f"{shared}\0{document_keys[slug]}".encode()).hexdigest()[:24])
+            (slug, hashlib.sha256(f"{shared}\0{documents_data[slug]}".encode()).hexdigest()[:24])
             for slug in slugs
         )
         digest = hashlib.sha256("".join(f"{s} {k}\n" for s, k in documents).encode())
@@ -154,35 +155,33 @@ class SearchBuild:
         self.state_path = cache_dir / STATE_NAME
         self.documents_dir = cache_dir / "search-documents"
         self.scratch = cache_dir / "search-scratch"
-        self.todo: list[Shard] = []
-        self._jobs: list[_ShardJob] = []  # run in wait() where fork is unavailable
+        self._jobs: list[_ShardJob] = []
+        # One pagefind at a time: each is single-threaded and holds its whole shard
+        # in memory, and the page render has the other core.
         self._pagefind_slot = threading.Semaphore(1)
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None
 
     def start(self, *, force: bool = False) -> SearchBuild:
-        state = {} if force else _read_state(self.state_path)
+        state = {} if force else read_json_object(self.state_path)
         bundles, written = state.get("bundles", {}), state.get("documents", {})
-        self.todo = [
-            shard
+        self._jobs = [
+            self._job(shard, written, fresh=force)
             for shard in self.shards
             if bundles.get(shard.bundle) != shard.key
             or not (self.build_dir / shard.bundle / "pagefind.js").is_file()
         ]
-        jobs = [self._job(shard, written, fresh=force) for shard in self.todo]
         if force:
             shutil.rmtree(self.documents_dir, ignore_errors=True)
-        if jobs and sys.platform == "linux":
+        if self._jobs and sys.platform == "linux":  # else wait() runs them
             context = multiprocessing.get_context("fork")
             self._receiver, sender = context.Pipe(duplex=False)
             self._process = context.Process(
-                target=_index_in_child, args=(self, jobs, sender), name="search-index", daemon=True
+                target=_index_in_child, args=(self, sender), name="search-index", daemon=True
             )
             with shared_heap():
                 self._process.start()
             sender.close()
-        elif jobs:
-            self._jobs = jobs
         return self
 
     def _job(self, shard: Shard, written: dict[str, str], *, fresh: bool) -> _ShardJob:
@@ -208,16 +207,16 @@ class SearchBuild:
             if failure:
                 raise RuntimeError(f"search index not built: {failure}")
         elif self._jobs:
-            self.run(self._jobs)
+            self.run()
         self._remove_stale_bundles()
-        _write_state(
+        write_json(
             self.state_path,
             {
                 "bundles": {shard.bundle: shard.key for shard in self.shards},
                 "documents": {slug: key for shard in self.shards for slug, key in shard.documents},
             },
         )
-        return bool(self.todo)
+        return bool(self._jobs)
 
     def __enter__(self) -> SearchBuild:
         return self
@@ -228,16 +227,11 @@ class SearchBuild:
             self._process.join()
             shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def run(self, jobs: list[_ShardJob]) -> None:
-        """Index the shards: one writes its documents while another is indexed.
-
-        One pagefind at a time: each is single-threaded and holds its whole
-        shard in memory, and the page render has the other core.
-        """
-        self._pagefind_slot = threading.Semaphore(1)
+    def run(self) -> None:
+        """Index the shards that need it: one writes its documents while another is indexed."""
         shutil.rmtree(self.scratch, ignore_errors=True)
-        with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1) or 1) as pool:
-            list(pool.map(self._index_shard, jobs))
+        with ThreadPoolExecutor(min(len(self._jobs), os.cpu_count() or 1) or 1) as pool:
+            list(pool.map(self._index_shard, self._jobs))
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _index_shard(self, job: _ShardJob) -> None:
@@ -268,10 +262,10 @@ class SearchBuild:
                     shutil.rmtree(path)
 
 
-def _index_in_child(build: SearchBuild, jobs: list[_ShardJob], sender: Connection) -> None:
+def _index_in_child(build: SearchBuild, sender: Connection) -> None:
     """Forked entry point: report "" on success, else what went wrong."""
     try:
-        build.run(jobs)
+        build.run()
         sender.send("")
     except Exception as error:  # reported to the parent, which raises it
         sender.send(f"{type(error).__name__}: {error}")
@@ -311,28 +305,11 @@ def write_documents(app: Flask, slugs: Collection[str], folder: Path, *, atomic:
                 image=image_url(images.get(first.file).of("jpg")[0]),
             )
             path = folder / PAGE_PATH.format(slug=slug)
-            path.parent.mkdir(parents=True, exist_ok=True)
             if atomic:
-                temporary = path.with_name(".index.html.tmp")
-                temporary.write_text(html, encoding="utf-8")
-                temporary.replace(path)
+                write_atomically(path, html.encode())
             else:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(html, encoding="utf-8")
-
-
-def _read_state(path: Path) -> dict[str, dict[str, str]]:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-def _write_state(path: Path, state: dict[str, dict[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-    temporary.replace(path)
 
 
 def canonicalize(output: Path) -> None:
