@@ -1,8 +1,18 @@
 """Freeze benchmark: full build, no-op rebuild and one-edit rebuild of a synthetic catalog.
 
 Generates the deterministic synthetic catalog (bench/synthetic.py), then runs
-`python -m storefront freeze` as a user would, sampling the resident memory of
-the whole process tree (the freeze forks workers) every 20 ms.
+`python -m storefront freeze` as a user would, sampling the proportional memory
+(PSS) of the whole process tree (the freeze forks workers) every 50 ms.
+
+Old build folders are moved aside and deleted only when every run is done.
+On a file system without a journal (this machine's root is ext4 with none),
+ext4 will not reuse an inode deleted in the last minutes, and finding a free
+one means stepping over each recently deleted inode of the block group: for
+several minutes after deleting 20,000 files, every file created costs several
+times more. The row "right after deleting the previous build/" shows that
+case; the other full-freeze rows start from an empty build/ whose previous
+contents were not just deleted, as after a fresh clone or a `make clean` done
+a while ago.
 
 Usage: python bench/freeze.py [--sculptures 10000] [--workdir DIR]
 """
@@ -94,6 +104,23 @@ def edit_one(content: Path) -> None:
     path.write_text(head + "amount: " + str((int(digit) % 9) + 1) + tail[1:], encoding="utf-8")
 
 
+class Trash:
+    """Folders moved aside now and deleted at the end, so no run pays for a mass deletion."""
+
+    def __init__(self, work: Path) -> None:
+        self.root = work / "trash"
+        self.count = 0
+
+    def discard(self, folder: Path) -> None:
+        if folder.exists():
+            self.root.mkdir(exist_ok=True)
+            self.count += 1
+            folder.rename(self.root / f"{self.count}-{folder.name}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sculptures", type=int, default=10_000)
@@ -101,8 +128,10 @@ def main() -> None:
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="freeze-bench-"))
     content, build, cache, images = (work / n for n in ("content", "build", "cache", "images"))
+    trash = Trash(work)
+    trash.empty()  # a previous run's, deleted long enough ago or now, before any timing
     for folder in (build, cache, images):
-        shutil.rmtree(folder, ignore_errors=True)
+        trash.discard(folder)
     # Content and image caches live outside build/ (as in a project, under .cache/).
     generate_catalog(content, args.sculptures)
     env = {
@@ -116,7 +145,7 @@ def main() -> None:
     rows = []
     seconds, peak, out = run_freeze(env)
     rows.append(("full freeze, empty build/ and empty caches", seconds, peak, out))
-    shutil.rmtree(build)
+    trash.discard(build)
     seconds, peak, out = run_freeze(env)
     rows.append(("full freeze, empty build/ (caches warm)", seconds, peak, out))
     seconds, peak, out = run_freeze(env)
@@ -124,19 +153,24 @@ def main() -> None:
     edit_one(content)
     seconds, peak, out = run_freeze(env)
     rows.append(("rebuild after editing one sculpture", seconds, peak, out))
+    # Last, as its deletion slows whatever creates files in the next minutes.
+    shutil.rmtree(build)
+    seconds, peak, out = run_freeze(env)
+    rows.append(("full freeze right after deleting the previous build/", seconds, peak, out))
     files = sum(1 for p in (build / "site").rglob("*") if p.is_file())
     html = sum(1 for p in (build / "site").rglob("*.html") if "pagefind" not in p.parts)
     print(
         f"catalog: {args.sculptures} sculptures, {html} HTML pages, {files} files, "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'run':<45} {'seconds':>8} {'pages/s':>8} {'peak PSS':>9}")
+    print(f"{'run':<53} {'seconds':>8} {'pages/s':>8} {'peak PSS':>9}")
     for name, seconds, peak, _ in rows:
-        print(f"{name:<45} {seconds:8.2f} {html / seconds:8.0f} {peak / 1024:6.0f} MB")
+        print(f"{name:<53} {seconds:8.2f} {html / seconds:8.0f} {peak / 1024:6.0f} MB")
     for name, _, _, out in rows:
         print(f"  {name}:")
         for line in out.splitlines():
             print(f"    {line.split(' -> ')[0]}")
+    trash.empty()
     if args.workdir is None:
         shutil.rmtree(work)
 

@@ -43,6 +43,7 @@ from jinja2 import FileSystemBytecodeCache
 from . import content, fragments
 from .assets import STATIC_DIR, asset_urls
 from .forking import shared_heap
+from .freeze_client import FreezeClient
 from .images import variant_urls
 from .indexes import FEED_LIMIT, CatalogIndex
 from .models import Sculpture
@@ -50,9 +51,9 @@ from .problems import ContentError
 from .search_index import (
     SearchBuild,
     bundles_for,
-    document_data,
     is_search_file,
     plan_shards,
+    record_data,
 )
 from .state_files import read_json_object, write_json
 
@@ -134,7 +135,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     shared = _shared_key(index)
     previous = {} if full else read_json_object(manifest_path)
     empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-    shards = plan_shards(_documents_data(app, index), shared)
+    shards = plan_shards(_records_data(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
     with search.start(force=not previous):
@@ -297,11 +298,11 @@ def _summary_specs(
     yield "pages.inventory", {}, inventory
 
 
-def _documents_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
-    """slug -> what its search document shows (less than its page, which shows other pieces too)."""
+def _records_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
+    """slug -> what its search record shows (less than its page, which shows other pieces too)."""
     images = app.extensions["images"]
     return {
-        piece.slug: document_data(
+        piece.slug: record_data(
             index.piece_key(piece),
             index.artist_name(piece),
             images.get(piece.images[0].file).fallback.name,
@@ -399,15 +400,21 @@ def _freeze_share(app: Flask, pages: list[PlannedPage]) -> int:
     freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=False)
 
     @freezer.register_generator
-    def share() -> Iterator[tuple[str, dict[str, Any]]]:
+    def share() -> Iterator[str]:
+        # The planned URLs, which are url_for's (a test checks): no second url_for per page.
         for page in pages:
-            yield page.endpoint, page.values
+            yield page.url
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FrozenFlaskWarning)
-        # Each worker sees only its share; coverage is checked on the whole plan.
-        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
-        return len(freezer.freeze())
+    client_class = app.test_client_class
+    app.test_client_class = FreezeClient
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FrozenFlaskWarning)
+            # Each worker sees only its share; coverage is checked on the whole plan.
+            warnings.simplefilter("ignore", MissingURLGeneratorWarning)
+            return len(freezer.freeze())
+    finally:
+        app.test_client_class = client_class
 
 
 def _remove_files(build_dir: Path, stale: set[str]) -> int:

@@ -1,18 +1,19 @@
-"""The static search index: pagefind over one small document per sculpture.
+"""The static search index: pagefind over one record per sculpture.
 
 pagefind's cost grows with the HTML it parses, and a sculpture page carries a
 gallery, related works and the store's chrome that search never shows. So the
-index is not built from the frozen pages but from a search document per
-sculpture, rendered from the same data (`_search_document.html`): title,
-artist, year, price, materials, themes and description, with pagefind's
-filter, meta and sort attributes. That halves pagefind's work, and because the
-documents need only the content, the index is built in a forked process while
-the pages render.
+index is not built from the frozen pages but from a record per sculpture,
+given to pagefind's indexing service as data (see pagefind_service): the URL
+of its page; as text its title, artist, year, price, materials, themes and
+description; its filters (artist, material, theme, price band), meta (title,
+price, image) and sort key (price). Nothing is parsed and nothing is written
+but the index itself, and because the records need only the content, the
+index is built in a forked process while the pages render.
 
-The sculptures are split into shards of about SHARD_SIZE documents by a stable
+The sculptures are split into shards of about SHARD_SIZE records by a stable
 hash of their slug; each shard is its own pagefind bundle (`pagefind/`,
 `pagefind-1/`, ...) and the search page merges them in the browser
-(`mergeIndex`). Each shard has a key, a hash of what its documents show; a
+(`mergeIndex`). Each shard has a key, a hash of what its records show; a
 shard whose key is unchanged since the last build keeps its bundle, so an edit
 re-indexes one shard. Small catalogs have one shard.
 
@@ -31,37 +32,35 @@ import gzip
 import hashlib
 import json
 import multiprocessing
-import os
 import re
 import shutil
-import subprocess
 import sys
-import threading
-from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import cbor2
-from flask import Flask
+from flask import Flask, url_for
 
-from .filters import money
+from .filters import markdown, money
 from .forking import shared_heap
 from .images import image_url
-from .indexes import price_band
-from .state_files import read_json_object, write_atomically, write_json
+from .indexes import CatalogIndex, price_band
+from .models import Sculpture
+from .pagefind_service import PagefindService, service_command
+from .state_files import read_json_object, write_json
 
 SEARCH_DIR = "pagefind"
 SHARD_SIZE = 1000
-PAGE_PATH = "esculturas/{slug}/index.html"
-DOCUMENT_TEMPLATE = "_search_document.html"
-PAGEFIND = (sys.executable, "-m", "pagefind")  # the wheel's CLI: its binary, offline
+PAGEFIND: tuple[str, ...] | None = None  # the service's command; None: the wheel's binary
 STATE_NAME = "search-manifest.json"
 _BUNDLE_RE = re.compile(r"^pagefind(-\d+)?$")
 _SIGNATURE = b"pagefind_dcd"
+_PLACEHOLDER = "0slug0"  # slugs are [a-z0-9-], which URLs carry as they are
 
 
 def shard_count(pages: int) -> int:
@@ -97,10 +96,10 @@ def bundles_for(slugs: Collection[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Shard:
-    """One search bundle: its documents, (slug, key) by slug, and a key for them all."""
+    """One search bundle: its records, (slug, key) by slug, and a key for them all."""
 
     number: int
-    documents: tuple[tuple[str, str], ...]
+    records: tuple[tuple[str, str], ...]
     key: str
 
     @property
@@ -109,42 +108,33 @@ class Shard:
 
     @property
     def slugs(self) -> list[str]:
-        return [slug for slug, _ in self.documents]
+        return [slug for slug, _ in self.records]
 
 
-def document_data(piece_key: str, artist_name: str, image_name: str) -> str:
-    """Everything a search document shows that content can change (hashed by plan_shards)."""
+def record_data(piece_key: str, artist_name: str, image_name: str) -> str:
+    """Everything a search record shows that content can change (hashed by plan_shards)."""
     return f"{piece_key}\0{artist_name}\0{image_name}"
 
 
-def plan_shards(documents_data: Mapping[str, str], shared: str) -> list[Shard]:
-    """The catalog's shards; `shared` covers the code and templates every document uses."""
+def plan_shards(records_data: Mapping[str, str], shared: str) -> list[Shard]:
+    """The catalog's shards; `shared` covers the code every record depends on."""
     shards = []
-    for number, slugs in shards_of(documents_data).items():
-        documents = tuple(
-            (slug, hashlib.sha256(f"{shared}\0{documents_data[slug]}".encode()).hexdigest()[:24])
+    for number, slugs in shards_of(records_data).items():
+        records = tuple(
+            (slug, hashlib.sha256(f"{shared}\0{records_data[slug]}".encode()).hexdigest()[:24])
             for slug in slugs
         )
-        digest = hashlib.sha256("".join(f"{s} {k}\n" for s, k in documents).encode())
-        shards.append(Shard(number, documents, digest.hexdigest()[:24]))
+        digest = hashlib.sha256("".join(f"{s} {k}\n" for s, k in records).encode())
+        shards.append(Shard(number, records, digest.hexdigest()[:24]))
     return shards
-
-
-@dataclass(frozen=True)
-class _ShardJob:
-    shard: Shard
-    stale: tuple[str, ...]  # slugs whose document must be (re)written
-    fresh: bool  # the shard's document folder starts empty
 
 
 class SearchBuild:
     """Re-index the shards whose key changed, in a forked process beside the render.
 
-    Search documents are kept between builds (CACHE_DIR/search-documents/<bundle>/),
-    so re-indexing a shard after an edit rewrites one document, not a thousand.
     Use as a context manager: leaving it before `wait()` (the render failed)
     stops the indexer, and the previous bundles and state stay as they were.
-    Each shard's bundle is built in a scratch folder and moved into the build
+    Each shard's bundle is written to a scratch folder and moved into the build
     only when complete; the state file is written only when every shard is.
     """
 
@@ -153,27 +143,20 @@ class SearchBuild:
         self.shards = shards
         self.build_dir = build_dir
         self.state_path = cache_dir / STATE_NAME
-        self.documents_dir = cache_dir / "search-documents"
         self.scratch = cache_dir / "search-scratch"
-        self._jobs: list[_ShardJob] = []
-        # One pagefind at a time: each is single-threaded and holds its whole shard
-        # in memory, and the page render has the other core.
-        self._pagefind_slot = threading.Semaphore(1)
+        self._stale: list[Shard] = []
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None
 
     def start(self, *, force: bool = False) -> SearchBuild:
-        state = {} if force else read_json_object(self.state_path)
-        bundles, written = state.get("bundles", {}), state.get("documents", {})
-        self._jobs = [
-            self._job(shard, written, fresh=force)
+        bundles = {} if force else read_json_object(self.state_path).get("bundles", {})
+        self._stale = [
+            shard
             for shard in self.shards
             if bundles.get(shard.bundle) != shard.key
             or not (self.build_dir / shard.bundle / "pagefind.js").is_file()
         ]
-        if force:
-            shutil.rmtree(self.documents_dir, ignore_errors=True)
-        if self._jobs and sys.platform == "linux":  # else wait() runs them
+        if self._stale and sys.platform == "linux":  # else wait() runs them
             context = multiprocessing.get_context("fork")
             self._receiver, sender = context.Pipe(duplex=False)
             self._process = context.Process(
@@ -183,17 +166,6 @@ class SearchBuild:
                 self._process.start()
             sender.close()
         return self
-
-    def _job(self, shard: Shard, written: dict[str, str], *, fresh: bool) -> _ShardJob:
-        folder = self.documents_dir / shard.bundle
-        stale = tuple(
-            slug
-            for slug, key in shard.documents
-            if fresh
-            or written.get(slug) != key
-            or not os.path.isfile(os.path.join(folder, PAGE_PATH.format(slug=slug)))
-        )
-        return _ShardJob(shard, stale, fresh)
 
     def wait(self) -> bool:
         """Block until the index is complete; True if any shard was re-indexed."""
@@ -206,17 +178,11 @@ class SearchBuild:
             self._process = None
             if failure:
                 raise RuntimeError(f"search index not built: {failure}")
-        elif self._jobs:
+        elif self._stale:
             self.run()
         self._remove_stale_bundles()
-        write_json(
-            self.state_path,
-            {
-                "bundles": {shard.bundle: shard.key for shard in self.shards},
-                "documents": {slug: key for shard in self.shards for slug, key in shard.documents},
-            },
-        )
-        return bool(self._jobs)
+        write_json(self.state_path, {"bundles": {s.bundle: s.key for s in self.shards}})
+        return bool(self._stale)
 
     def __enter__(self) -> SearchBuild:
         return self
@@ -228,25 +194,25 @@ class SearchBuild:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
     def run(self) -> None:
-        """Index the shards that need it: one writes its documents while another is indexed."""
+        """Index the stale shards one after another through one pagefind service."""
         shutil.rmtree(self.scratch, ignore_errors=True)
-        with ThreadPoolExecutor(min(len(self._jobs), os.cpu_count() or 1) or 1) as pool:
-            list(pool.map(self._index_shard, self._jobs))
+        with PagefindService(PAGEFIND or service_command()) as service:
+            for shard in self._stale:
+                try:
+                    self._index_shard(service, shard)
+                except Exception as error:
+                    message = f"pagefind failed on shard {shard.number}: {error}"
+                    raise RuntimeError(message) from error
         shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def _index_shard(self, job: _ShardJob) -> None:
-        shard = job.shard
-        folder = self.documents_dir / shard.bundle
-        write_documents(self.app, job.stale, folder, atomic=not job.fresh)
-        _prune_documents(folder, set(shard.slugs))
+    def _index_shard(self, service: PagefindService, shard: Shard) -> None:
         output = self.scratch / shard.bundle
-        command = [*PAGEFIND, "--site", str(folder), "--output-path", str(output)]
-        with self._pagefind_slot:
-            result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not (output / "pagefind.js").is_file():
-            raise RuntimeError(
-                f"pagefind failed on shard {shard.number}:\n{result.stdout}\n{result.stderr}"
-            )
+        index_id = service.new_index({"force_language": self._language()})
+        service.add_records(index_id, records(self.app, shard.slugs))
+        service.write_files(index_id, output)
+        service.delete_index(index_id)
+        if not (output / "pagefind.js").is_file():
+            raise RuntimeError(f"no pagefind.js in {output}")
         canonicalize(output)
         target = self.build_dir / shard.bundle
         if target.exists():
@@ -254,12 +220,15 @@ class SearchBuild:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(output, target)
 
+    def _language(self) -> str:
+        index: CatalogIndex = self.app.extensions["catalog_index"]
+        return index.site.language
+
     def _remove_stale_bundles(self) -> None:
         expected = {shard.bundle for shard in self.shards}
-        for root in (self.build_dir, self.documents_dir):
-            for path in root.glob(f"{SEARCH_DIR}*"):
-                if _BUNDLE_RE.match(path.name) and path.name not in expected:
-                    shutil.rmtree(path)
+        for path in self.build_dir.glob(f"{SEARCH_DIR}*"):
+            if _BUNDLE_RE.match(path.name) and path.name not in expected:
+                shutil.rmtree(path)
 
 
 def _index_in_child(build: SearchBuild, sender: Connection) -> None:
@@ -273,43 +242,44 @@ def _index_in_child(build: SearchBuild, sender: Connection) -> None:
         sender.close()
 
 
-def _prune_documents(folder: Path, slugs: set[str]) -> None:
-    """Drop documents of pieces no longer in this shard (removed, or moved to another)."""
-    pages = folder / PAGE_PATH.split("/", 1)[0]
-    if pages.is_dir():
-        for name in set(os.listdir(pages)) - slugs:
-            shutil.rmtree(pages / name, ignore_errors=True)
-
-
-def write_documents(app: Flask, slugs: Collection[str], folder: Path, *, atomic: bool) -> None:
-    """One small HTML document per sculpture, at the path of its page.
-
-    `atomic` writes through a temporary file: a document that survives an
-    interrupted build must never be half-written, since its key says it is done.
-    """
-    index = app.extensions["catalog_index"]
-    images = app.extensions["images"]
-    language = index.site.language
+def records(app: Flask, slugs: Collection[str]) -> Iterator[dict[str, Any]]:
+    """The pagefind record of each sculpture: what search finds, filters and shows."""
+    index: CatalogIndex = app.extensions["catalog_index"]
     script_root = urlsplit(str(index.site.base_url)).path.rstrip("/")
     with app.test_request_context(base_url=script_root or None):
-        template = app.jinja_env.get_template(DOCUMENT_TEMPLATE)
+        # The page's URL from the site root, as pagefind would have read it from the page's path.
+        page_url = url_for("pages.sculpture", slug=_PLACEHOLDER)[len(script_root) :]
         for slug in slugs:
-            piece = index.by_slug[slug]
-            first = piece.images[0]
-            html = template.render(
-                site=index.site,
-                piece=piece,
-                artist=index.artist_name(piece),
-                price=money(piece.price.amount, piece.price.currency, language),
-                band=price_band(piece.price.amount),
-                image=image_url(images.get(first.file).of("jpg")[0]),
-            )
-            path = folder / PAGE_PATH.format(slug=slug)
-            if atomic:
-                write_atomically(path, html.encode())
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(html, encoding="utf-8")
+            yield _record(app, index, index.by_slug[slug], page_url.replace(_PLACEHOLDER, slug))
+
+
+def _record(app: Flask, index: CatalogIndex, piece: Sculpture, url: str) -> dict[str, Any]:
+    language = index.site.language
+    first = piece.images[0]
+    artist = index.artist_name(piece)
+    price = money(piece.price.amount, piece.price.currency, language)
+    text = [f"{piece.title}.", f"{artist}, {piece.year}.", f"{price}."]
+    text.append(f"Materiais: {', '.join(piece.materials)}.")
+    if piece.tags:
+        text.append(f"Temas: {', '.join(piece.tags)}.")
+    text.append(markdown(piece.description).striptags())
+    filters = {"artista": [artist], "material": list(piece.materials)}
+    if piece.tags:
+        filters["tema"] = list(piece.tags)
+    filters["faixa de preço"] = [price_band(piece.price.amount)]
+    return {
+        "url": url,
+        "content": " ".join(text),
+        "language": language,
+        "meta": {
+            "title": piece.title,
+            "image": image_url(app.extensions["images"].get(first.file).of("jpg")[0]),
+            "image_alt": first.alt,
+            "preço": price,
+        },
+        "filters": filters,
+        "sort": {"preço": f"{piece.price.amount:012.2f}"},
+    }
 
 
 def canonicalize(output: Path) -> None:

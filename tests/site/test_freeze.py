@@ -331,26 +331,43 @@ def test_search_index_is_sharded_and_an_edit_reindexes_only_its_shard(
     assert any(b"Raiz Funda" in gzip.decompress(f.read_bytes()) for f in fragments)
 
 
-def test_search_documents_are_kept_and_only_the_edited_one_is_rewritten(
-    content_dir: Path, tmp_path: Path
-) -> None:
+def _search_records(bundle: Path) -> dict[str, dict]:
+    """The records a pagefind bundle holds, by URL (each fragment: a signature, then JSON)."""
+    found = {}
+    for path in (bundle / "fragment").glob("*.pf_fragment"):
+        record = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+        found[record["url"]] = record
+    return found
+
+
+def test_search_records_carry_text_filters_meta_and_sort(frozen: Path) -> None:
+    raiz = _search_records(frozen / "pagefind")["/esculturas/raiz/"]
+    assert raiz["content"] == (
+        "Raiz. Bruno Reis, 2020. R$ 800,50. Materiais: madeira, ferro. "
+        "Temas: abstrato, teste. Descrição de Raiz."
+    )
+    assert raiz["filters"] == {
+        "artista": ["Bruno Reis"],
+        "faixa de preço": ["Até R$ 2.000"],
+        "material": ["madeira", "ferro"],
+        "tema": ["abstrato", "teste"],
+    }
+    assert raiz["meta"]["title"] == "Raiz"
+    assert raiz["meta"]["preço"] == "R$\xa0800,50"
+    assert raiz["meta"]["image_alt"] == "Foto de Raiz."
+    assert raiz["meta"]["image"].startswith("/loja/img/raiz-")
+    assert (frozen / raiz["meta"]["image"].removeprefix("/loja/")).is_file()
+
+
+def test_an_edit_and_a_removal_reach_the_search_index(content_dir: Path, tmp_path: Path) -> None:
     freeze(content_dir, tmp_path)
-    documents = tmp_path / "cache/search-documents/pagefind/esculturas"
-
-    def stamps() -> dict[str, int]:
-        return {p.parent.name: p.stat().st_mtime_ns for p in documents.glob("*/index.html")}
-
-    before = stamps()
-    assert set(before) == PUBLISHED
     path = content_dir / "sculptures/raiz.yaml"
     path.write_text(path.read_text().replace("title: Raiz", "title: Raiz Funda"), encoding="utf-8")
     _remove_piece(content_dir)
     assert freeze(content_dir, tmp_path).search_indexed
-    after = stamps()
-    assert set(after) == PUBLISHED - {"onda"}
-    assert after["vela"] == before["vela"]
-    assert after["raiz"] != before["raiz"]
-    assert "Raiz Funda" in (documents / "raiz/index.html").read_text(encoding="utf-8")
+    records = _search_records(tmp_path / "site/pagefind")
+    assert set(records) == {"/esculturas/raiz/", "/esculturas/vela/"}
+    assert records["/esculturas/raiz/"]["meta"]["title"] == "Raiz Funda"
 
 
 def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Path) -> None:

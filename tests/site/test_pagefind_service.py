@@ -1,0 +1,84 @@
+"""The pagefind service client: records in, a search bundle out, and clear errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from storefront.pagefind_service import PagefindError, PagefindService, service_command
+
+
+@pytest.fixture
+def service() -> Iterator[PagefindService]:
+    with PagefindService(service_command()) as running:
+        yield running
+
+
+def record(n: int, words: int = 5) -> dict:
+    return {
+        "url": f"/esculturas/peca-{n}/",
+        "content": f"Peça {n} em bronze. " + "escultura " * words,
+        "language": "pt-BR",
+        "meta": {"title": f"Peça {n}"},
+        "filters": {"material": ["bronze"]},
+        "sort": {"preço": f"{n:012d}"},
+    }
+
+
+def fragments(bundle: Path) -> dict[str, dict]:
+    found = {}
+    for path in (bundle / "fragment").glob("*.pf_fragment"):
+        data = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+        found[data["url"]] = data
+    return found
+
+
+def test_records_become_a_bundle(service: PagefindService, tmp_path: Path) -> None:
+    index = service.new_index({"force_language": "pt-BR"})
+    assert service.add_records(index, [record(n) for n in range(3)]) == 3
+    service.write_files(index, tmp_path / "bundle")
+    assert (tmp_path / "bundle/pagefind.js").is_file()
+    found = fragments(tmp_path / "bundle")
+    assert set(found) == {f"/esculturas/peca-{n}/" for n in range(3)}
+    assert found["/esculturas/peca-1/"]["meta"]["title"] == "Peça 1"
+    assert found["/esculturas/peca-1/"]["filters"] == {"material": ["bronze"]}
+
+
+def test_a_batch_larger_than_both_pipes_goes_through(
+    service: PagefindService, tmp_path: Path
+) -> None:
+    # About 4 MB of requests and a reply per record: neither side may wait on the other.
+    index = service.new_index({})
+    assert service.add_records(index, [record(n, words=300) for n in range(1500)]) == 1500
+    service.write_files(index, tmp_path / "bundle")
+    assert len(fragments(tmp_path / "bundle")) == 1500
+
+
+def test_indexes_are_separate_and_the_service_stays_usable_after_a_refusal(
+    service: PagefindService, tmp_path: Path
+) -> None:
+    first = service.new_index({})
+    service.add_records(first, [record(1)])
+    with pytest.raises(PagefindError, match="refused 1 of 2 requests: missing field `content`"):
+        service.add_records(first, [record(2), {"url": "/sem-texto/", "language": "pt"}])
+    second = service.new_index({})
+    service.add_records(second, [record(3)])
+    service.write_files(first, tmp_path / "first")
+    service.write_files(second, tmp_path / "second")
+    assert set(fragments(tmp_path / "first")) == {"/esculturas/peca-1/", "/esculturas/peca-2/"}
+    assert set(fragments(tmp_path / "second")) == {"/esculturas/peca-3/"}
+
+
+def test_an_unknown_index_is_refused(service: PagefindService) -> None:
+    with pytest.raises(PagefindError, match="does not yet exist"):
+        service.add_records(999, [record(1)])
+
+
+def test_a_service_that_stops_is_reported_with_its_error_output() -> None:
+    command = (sys.executable, "-c", "import sys; sys.stdin.read(1); sys.exit('disco cheio')")
+    with PagefindService(command) as broken, pytest.raises(PagefindError, match="disco cheio"):
+        broken.new_index({})
