@@ -74,15 +74,45 @@ def init_app(app: Flask) -> None:
 
 
 def card(piece: Sculpture, index: CatalogIndex, level: int = 2, eager: bool = False) -> Markup:
-    """A sculpture's card (<li>) for grids, rendered once per app root."""
+    """A sculpture's card (<li>) for grids, rendered once per app root.
+
+    Its other forms (a level-3 heading for related works, an eager image above
+    the fold) are the same card with one heading or one attribute changed, so
+    they are made from it by substitution rather than rendered again.
+    """
     cards = _cards.entries(index)
     key = (script_root(), piece.slug, level, eager)
     html = cards.get(key)
     if html is None:
-        # A macro called directly: no template context to build, no import to resolve.
-        render = macro("_card.html", "sculpture_card")
-        html = cards[key] = render(piece, level, eager, index, index.site)
+        if (level, eager) != (2, False):
+            html = _card_variant(card(piece, index), level, eager)
+        if html is None:
+            # A macro called directly: no template context to build, no import to resolve.
+            render = macro("_card.html", "sculpture_card")
+            html = render(piece, level, eager, index, index.site)
+        cards[key] = html
     return html
+
+
+_LAZY_IMAGE = ' loading="lazy" decoding="async">'
+_EAGER_IMAGE = ' fetchpriority="high">'
+
+
+def _card_variant(base: Markup, level: int, eager: bool) -> Markup | None:
+    """The level-2, lazy card with its heading level and image loading changed.
+
+    Text in a card is escaped, so these markers only occur where the template
+    put them; if the template no longer has them exactly once, None says to render.
+    """
+    html = str(base)
+    changes = [("<h2>", f"<h{level}>"), ("</h2>", f"</h{level}>")] if level != 2 else []
+    if eager:
+        changes.append((_LAZY_IMAGE, _EAGER_IMAGE))
+    for old, new in changes:
+        if html.count(old) != 1:
+            return None
+        html = html.replace(old, new)
+    return Markup(html)
 
 
 def cards(

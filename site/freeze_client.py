@@ -18,7 +18,7 @@ in its render workers only; the preview and the tests use Flask's own client.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Response
 from flask.testing import FlaskClient
@@ -29,9 +29,8 @@ _PLAIN_OPTIONS = frozenset({"base_url", "method"})
 
 
 class FreezeClient(FlaskClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._environs: dict[str | None, dict[str, Any]] = {}
+    # Frozen-Flask makes a client per page, so the environs are kept by the class.
+    _environs: ClassVar[dict[str | None, dict[str, Any]]] = {}
 
     def open(  # type: ignore[override]
         self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any

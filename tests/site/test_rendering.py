@@ -131,3 +131,16 @@ def test_a_memo_starts_afresh_for_a_new_owner() -> None:
     memo.entries(first)["card"] = fragments.Markup("<li>old</li>")
     assert memo.entries(first) == {"card": "<li>old</li>"}
     assert memo.entries(second) == {}
+
+
+@pytest.mark.parametrize(("level", "eager"), [(2, False), (3, False), (2, True), (3, True)])
+def test_every_form_of_a_card_is_what_its_macro_renders(
+    app: Flask, level: int, eager: bool
+) -> None:
+    with app.test_request_context("/", base_url="http://teste.example/loja/"):
+        index = content.load(app)
+        render = fragments.macro("_card.html", "sculpture_card")
+        for piece in index.published:
+            fragments.card(piece, index)  # the base form, which the others are made from
+            expected = render(piece, level, eager, index, index.site)
+            assert fragments.card(piece, index, level, eager) == expected
