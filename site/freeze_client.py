@@ -22,15 +22,27 @@ from typing import Any, ClassVar
 
 from flask import Response
 from flask.testing import FlaskClient
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 
 _REDIRECTS = frozenset({301, 302, 303, 305, 307, 308})
 _PLAIN_OPTIONS = frozenset({"base_url", "method"})
 
 
 class FreezeClient(FlaskClient):
-    # Frozen-Flask makes a client per page, so the environs are kept by the class.
+    # Frozen-Flask makes a client per page, so what a client builds is kept by the class.
     _environs: ClassVar[dict[str | None, dict[str, Any]]] = {}
+    _wrappers: ClassVar[dict[type, type[TestResponse]]] = {}
+
+    def __init__(self, application: Any, response_wrapper: Any = None, **kwargs: Any) -> None:
+        # werkzeug makes a new TestResponse subclass for the app's response class
+        # on every client; one per response class is enough.
+        if response_wrapper is not None and not issubclass(response_wrapper, TestResponse):
+            wrapper = self._wrappers.get(response_wrapper)
+            if wrapper is None:
+                wrapper = type("WrapperTestResponse", (TestResponse, response_wrapper), {})
+                self._wrappers[response_wrapper] = wrapper
+            response_wrapper = wrapper
+        super().__init__(application, response_wrapper, **kwargs)
 
     def open(  # type: ignore[override]
         self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any
