@@ -10,7 +10,8 @@ on another, so the service works at its own pace.
 
 The wire format is the one the wheel's API uses: each message is JSON,
 base64-encoded and followed by a comma, on the service's stdin and stdout;
-replies carry the id of the request they answer.
+replies carry the id of the request they answer. The index's files come back
+in a reply and are written by the caller.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 from pagefind.service import get_executable
@@ -85,9 +85,14 @@ class PagefindService:
         )
         return len(replies)
 
-    def write_files(self, index_id: int, output_path: Path) -> None:
-        request = {"type": "WriteFiles", "index_id": index_id, "output_path": str(output_path)}
-        self._exchange([request])
+    def get_files(self, index_id: int) -> dict[str, bytes]:
+        """The index's files, by path within the bundle, as the service would write them.
+
+        Not WriteFiles: the service answers that before its files are complete
+        (a bundle read right after it can have an empty pagefind-entry.json).
+        """
+        (reply,) = self._exchange([{"type": "GetFiles", "index_id": index_id}])
+        return {file["path"]: base64.b64decode(file["content"]) for file in reply["files"]}
 
     def delete_index(self, index_id: int) -> None:
         self._exchange([{"type": "DeleteIndex", "index_id": index_id}])
@@ -137,7 +142,10 @@ class PagefindService:
                 raise PagefindError(f"pagefind stopped: {self._error_output() or 'no output'}")
             self._pending += chunk
         message, _, self._pending = self._pending.partition(b",")
-        decoded = json.loads(base64.b64decode(message))
+        try:
+            decoded = json.loads(base64.b64decode(message, validate=True))
+        except ValueError as error:
+            raise PagefindError(f"pagefind sent an unreadable reply {message[:200]!r}") from error
         if not isinstance(decoded, dict):
             raise PagefindError(f"pagefind sent an unexpected reply: {decoded!r}")
         return decoded

@@ -194,31 +194,39 @@ class SearchBuild:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
     def run(self) -> None:
-        """Index the stale shards one after another through one pagefind service."""
+        """Index the stale shards one after another, each by its own pagefind service.
+
+        A service keeps the memory of the indexes it has built (about 100 MB
+        after a few shards); a fresh one per shard holds one shard at most.
+        """
         shutil.rmtree(self.scratch, ignore_errors=True)
-        with PagefindService(PAGEFIND or service_command()) as service:
-            for shard in self._stale:
-                try:
+        command = PAGEFIND or service_command()
+        for shard in self._stale:
+            try:
+                with PagefindService(command) as service:
                     self._index_shard(service, shard)
-                except Exception as error:
-                    message = f"pagefind failed on shard {shard.number}: {error}"
-                    raise RuntimeError(message) from error
+            except Exception as error:
+                message = f"pagefind failed on shard {shard.number}: {error}"
+                raise RuntimeError(message) from error
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _index_shard(self, service: PagefindService, shard: Shard) -> None:
-        output = self.scratch / shard.bundle
         index_id = service.new_index({"force_language": self._language()})
         service.add_records(index_id, records(self.app, shard.slugs))
-        service.write_files(index_id, output)
-        service.delete_index(index_id)
-        if not (output / "pagefind.js").is_file():
-            raise RuntimeError(f"no pagefind.js in {output}")
-        canonicalize(output)
-        target = self.build_dir / shard.bundle
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(output, target)
+        files = canonicalize(service.get_files(index_id))
+        if "pagefind.js" not in files:
+            raise RuntimeError("pagefind gave no pagefind.js")
+        output = self.scratch / shard.bundle
+        for path, data in sorted(files.items()):
+            target = output / path
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True)
+            target.write_bytes(data)
+        bundle = self.build_dir / shard.bundle
+        if bundle.exists():
+            shutil.rmtree(bundle)
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(output, bundle)
 
     def _language(self) -> str:
         index: CatalogIndex = self.app.extensions["catalog_index"]
@@ -282,41 +290,37 @@ def _record(app: Flask, index: CatalogIndex, piece: Sculpture, url: str) -> dict
     }
 
 
-def canonicalize(output: Path) -> None:
-    """Sort filter values and rename the files whose bytes that changes."""
-    entry_path = output / "pagefind-entry.json"
-    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+def canonicalize(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The bundle with its filter values sorted, and the files that changes renamed."""
+    files = dict(files)
+    entry = json.loads(files["pagefind-entry.json"])
     for language, info in entry["languages"].items():
-        meta_path = output / f"pagefind.{info['hash']}.pf_meta"
-        meta = _read(meta_path)
+        meta = _decode(files, f"pagefind.{info['hash']}.pf_meta")
         filters = []
         for name, old_hash in meta[3]:
-            old_path = output / "filter" / f"{old_hash}.pf_filter"
-            data = _read(old_path)
+            data = _decode(files, f"filter/{old_hash}.pf_filter")
             data[1] = sorted(data[1], key=lambda value: value[0])
-            new_hash = _write(output / "filter", language, data, "pf_filter", digits=7)
-            if new_hash != old_hash:
-                old_path.unlink()
+            new_hash = _encode(files, "filter/{}.pf_filter", language, data, digits=7)
             filters.append([name, new_hash])
         meta[3] = sorted(filters)
-        new_meta = _write(output, language, meta, "pf_meta", digits=13, prefix="pagefind.")
-        if new_meta != info["hash"]:
-            meta_path.unlink()
-        info["hash"] = new_meta
-    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        info["hash"] = _encode(files, "pagefind.{}.pf_meta", language, meta, digits=13)
+    files["pagefind-entry.json"] = json.dumps(
+        entry, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    return files
 
 
-def _read(path: Path) -> list:
-    raw = gzip.decompress(path.read_bytes())
+def _decode(files: dict[str, bytes], path: str) -> list:
+    """Take a file out of the bundle and read it: a signature, then CBOR, gzip-compressed."""
+    raw = gzip.decompress(files.pop(path))
     if not raw.startswith(_SIGNATURE):
         raise RuntimeError(f"{path} is not a pagefind file this build understands")
     return cbor2.loads(raw[len(_SIGNATURE) :])
 
 
-def _write(
-    folder: Path, language: str, data: list, suffix: str, *, digits: int, prefix: str = ""
-) -> str:
+def _encode(files: dict[str, bytes], path: str, language: str, data: list, *, digits: int) -> str:
+    """Put a file into the bundle under a name made from its content; returns that name."""
     body = _SIGNATURE + cbor2.dumps(data)
     name = f"{language}_{hashlib.sha256(body).hexdigest()[:digits]}"
-    (folder / f"{prefix}{name}.{suffix}").write_bytes(gzip.compress(body, 9, mtime=0))
+    files[path.format(name)] = gzip.compress(body, 9, mtime=0)
     return name

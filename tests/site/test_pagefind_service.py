@@ -6,7 +6,6 @@ import gzip
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from storefront.pagefind_service import PagefindError, PagefindService, service_command
@@ -29,37 +28,37 @@ def record(n: int, words: int = 5) -> dict:
     }
 
 
-def fragments(bundle: Path) -> dict[str, dict]:
+def fragments(files: dict[str, bytes]) -> dict[str, dict]:
+    """The records of a bundle's fragments (each: a signature, then JSON, gzip-compressed)."""
     found = {}
-    for path in (bundle / "fragment").glob("*.pf_fragment"):
-        data = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
-        found[data["url"]] = data
+    for path, body in files.items():
+        if path.startswith("fragment/"):
+            data = json.loads(gzip.decompress(body).removeprefix(b"pagefind_dcd"))
+            found[data["url"]] = data
     return found
 
 
-def test_records_become_a_bundle(service: PagefindService, tmp_path: Path) -> None:
+def test_records_become_a_bundle(service: PagefindService) -> None:
     index = service.new_index({"force_language": "pt-BR"})
     assert service.add_records(index, [record(n) for n in range(3)]) == 3
-    service.write_files(index, tmp_path / "bundle")
-    assert (tmp_path / "bundle/pagefind.js").is_file()
-    found = fragments(tmp_path / "bundle")
+    files = service.get_files(index)
+    assert {"pagefind.js", "pagefind-entry.json", "pagefind-ui.js"} <= set(files)
+    assert json.loads(files["pagefind-entry.json"])["languages"]["pt-BR"]["page_count"] == 3
+    found = fragments(files)
     assert set(found) == {f"/esculturas/peca-{n}/" for n in range(3)}
     assert found["/esculturas/peca-1/"]["meta"]["title"] == "Peça 1"
     assert found["/esculturas/peca-1/"]["filters"] == {"material": ["bronze"]}
 
 
-def test_a_batch_larger_than_both_pipes_goes_through(
-    service: PagefindService, tmp_path: Path
-) -> None:
-    # About 4 MB of requests and a reply per record: neither side may wait on the other.
+def test_a_batch_larger_than_both_pipes_goes_through(service: PagefindService) -> None:
+    # About 4 MB of requests and a reply per record, then a reply of several MB.
     index = service.new_index({})
     assert service.add_records(index, [record(n, words=300) for n in range(1500)]) == 1500
-    service.write_files(index, tmp_path / "bundle")
-    assert len(fragments(tmp_path / "bundle")) == 1500
+    assert len(fragments(service.get_files(index))) == 1500
 
 
 def test_indexes_are_separate_and_the_service_stays_usable_after_a_refusal(
-    service: PagefindService, tmp_path: Path
+    service: PagefindService,
 ) -> None:
     first = service.new_index({})
     service.add_records(first, [record(1)])
@@ -67,10 +66,9 @@ def test_indexes_are_separate_and_the_service_stays_usable_after_a_refusal(
         service.add_records(first, [record(2), {"url": "/sem-texto/", "language": "pt"}])
     second = service.new_index({})
     service.add_records(second, [record(3)])
-    service.write_files(first, tmp_path / "first")
-    service.write_files(second, tmp_path / "second")
-    assert set(fragments(tmp_path / "first")) == {"/esculturas/peca-1/", "/esculturas/peca-2/"}
-    assert set(fragments(tmp_path / "second")) == {"/esculturas/peca-3/"}
+    first_urls = set(fragments(service.get_files(first)))
+    assert first_urls == {"/esculturas/peca-1/", "/esculturas/peca-2/"}
+    assert set(fragments(service.get_files(second))) == {"/esculturas/peca-3/"}
 
 
 def test_an_unknown_index_is_refused(service: PagefindService) -> None:
