@@ -1,6 +1,6 @@
 """Freeze the site into build/site with Frozen-Flask: validated, deterministic, fast.
 
-Frozen-Flask renders one URL at a time through the test client. Four things
+Frozen-Flask renders one URL at a time through the test client. Five things
 keep that fast without replacing it:
 
 - every page has a key, a hash of exactly the data it shows (plus the code,
@@ -10,6 +10,9 @@ keep that fast without replacing it:
 - the pages to render are split across forked worker processes, each running
   its own Freezer over its share, after templates are compiled once in the
   parent;
+- the test client Frozen-Flask asks for is a lean one (freeze_client): a page
+  still goes through the whole Flask app, but not through the request and
+  response bookkeeping a freeze never uses, which cost as much as the page;
 - the search index needs only the content, so it is built in another forked
   process while the pages are planned and rendered (see search_index);
 - content parsing and image encoding are cached by content hash.
