@@ -255,14 +255,14 @@ def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]
 
 
 def _card_data(index: CatalogIndex, images: Any, piece: Sculpture) -> str:
+    """What a card shows, as text: the repr of a tuple of strings and numbers, unambiguous."""
     first = piece.images[0]
-    return json.dumps(
-        [
+    return repr(
+        (
             piece.slug, piece.title, index.artist_name(piece), piece.year,
             str(piece.price.amount), piece.price.currency, piece.edition_size,
             first.file, first.alt, images.get(first.file).fallback.name,
-        ],
-        ensure_ascii=False,
+        )
     )  # fmt: skip
 
 
