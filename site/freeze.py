@@ -45,7 +45,7 @@ from jinja2 import FileSystemBytecodeCache
 
 from . import content, fragments
 from .assets import STATIC_DIR, asset_urls
-from .forking import shared_heap
+from .forking import collector_paused, shared_heap
 from .freeze_client import FreezeClient
 from .images import variant_urls
 from .indexes import FEED_LIMIT, CatalogIndex
@@ -118,7 +118,8 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     started = time.perf_counter()
     report = FreezeReport()
     clock = _Clock(report)
-    index = content.load(app)
+    with collector_paused():
+        index = content.load(app)
     clock("load")
     app.extensions["images"].prepare_all(
         image.file for piece in index.published for image in piece.images
@@ -138,13 +139,15 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     shared = _shared_key(index)
     previous = {} if full else read_json_object(manifest_path)
     empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-    shards = plan_shards(_records_data(app, index), shared)
+    with collector_paused():
+        shards = plan_shards(_records_data(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
     with search.start(force=not previous):
-        pages = plan(app, index, shared)
-        _check_coverage(app, pages)
-        dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
+        with collector_paused():
+            pages = plan(app, index, shared)
+            _check_coverage(app, pages)
+            dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
         clock("plan")
         _render(app, dirty, workers or os.cpu_count() or 1)
         clock("render")
