@@ -89,9 +89,13 @@ def run_freeze(env: dict[str, str]) -> tuple[float, int, str]:
         cwd=PROJECT,
     )
     peak = 0
-    while process.poll() is None:
+    while True:
         peak = max(peak, tree_pss_kib(process.pid))
-        time.sleep(SAMPLE_SECONDS)
+        try:  # returns as soon as the freeze ends, so its time is not rounded up to a sample
+            process.wait(timeout=SAMPLE_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            continue
     seconds = time.perf_counter() - started
     out, err = process.communicate()
     if process.returncode != 0:
