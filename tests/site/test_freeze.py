@@ -370,6 +370,33 @@ def test_an_edit_and_a_removal_reach_the_search_index(content_dir: Path, tmp_pat
     assert records["/esculturas/raiz/"]["meta"]["title"] == "Raiz Funda"
 
 
+def test_an_edit_writes_only_the_search_files_that_changed(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    freeze(content_dir, tmp_path)
+    bundle = tmp_path / "site/pagefind"
+
+    def inodes() -> dict[str, int]:
+        return {
+            str(p.relative_to(bundle)): p.stat().st_ino for p in bundle.rglob("*") if p.is_file()
+        }
+
+    def fragment_of(slug: str) -> str:
+        for path in (bundle / "fragment").glob("*.pf_fragment"):
+            if f'"url":"/esculturas/{slug}/"'.encode() in gzip.decompress(path.read_bytes()):
+                return str(path.relative_to(bundle))
+        raise AssertionError(f"no fragment for {slug}")
+
+    before, vela = inodes(), fragment_of("vela")
+    path = content_dir / "sculptures/raiz.yaml"
+    path.write_text(path.read_text().replace("title: Raiz", "title: Raiz Funda"), encoding="utf-8")
+    assert freeze(content_dir, tmp_path).search_indexed
+    after = inodes()
+    assert fragment_of("vela") == vela and after[vela] == before[vela]
+    assert after["pagefind.js"] == before["pagefind.js"]
+    assert fragment_of("raiz") not in before
+
+
 def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Path) -> None:
     from flask import url_for
     from storefront import content
