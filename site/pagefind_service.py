@@ -22,7 +22,7 @@ import json
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from pagefind.service import get_executable
@@ -78,12 +78,14 @@ class PagefindService:
         (reply,) = self._exchange([{"type": "NewIndex", "config": dict(config)}])
         return int(reply["index_id"])
 
-    def add_records(self, index_id: int, records: Iterable[Mapping[str, Any]]) -> int:
-        """Index records (url, content, language, meta, filters, sort); returns how many."""
-        replies = self._exchange(
-            [{"type": "AddRecord", "index_id": index_id, **record} for record in records]
-        )
-        return len(replies)
+    def add_records(self, index_id: int, records: Collection[Mapping[str, Any]]) -> int:
+        """Index records (url, content, language, meta, filters, sort); returns how many.
+
+        `records` may be lazy: they are made and sent one by one while the
+        service indexes the first ones, so making them and indexing overlap.
+        """
+        requests = _Requests(records, {"type": "AddRecord", "index_id": index_id})
+        return len(self._exchange(requests))
 
     def get_files(self, index_id: int) -> dict[str, bytes]:
         """The index's files, by path within the bundle, as the service would write them.
@@ -97,42 +99,34 @@ class PagefindService:
     def delete_index(self, index_id: int) -> None:
         self._exchange([{"type": "DeleteIndex", "index_id": index_id}])
 
-    def _exchange(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _exchange(self, payloads: Collection[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Send a batch and return the replies in request order; raise on any error."""
         first = self._last_id + 1
         self._last_id += len(payloads)
-        data = b"".join(
-            base64.b64encode(json.dumps({"message_id": first + n, "payload": p}).encode()) + b","
-            for n, p in enumerate(payloads)
-        )
         # Writing and reading at once: the service answers while it reads, and
         # either pipe filling up would otherwise stop both sides.
-        writer = threading.Thread(target=self._write, args=(data,), daemon=True)
+        writer = _Writer(self._process, payloads, first)
         writer.start()
         replies: dict[int, dict[str, Any]] = {}
         errors: list[str] = []
-        # Every reply of the batch is read, refused or not, so the next batch starts in step.
-        for _ in payloads:
-            message = self._read_message()
-            payload = message.get("payload") or {}
-            if payload.get("type") == "Error":
-                errors.append(str(payload.get("message")))
-            else:
-                replies[int(message["message_id"])] = payload
-        writer.join()
+        try:
+            # Every reply of the batch is read, refused or not, so the next batch starts in step.
+            for _ in range(len(payloads)):
+                message = self._read_message()
+                payload = message.get("payload") or {}
+                if payload.get("type") == "Error":
+                    errors.append(str(payload.get("message")))
+                else:
+                    replies[int(message["message_id"])] = payload
+        finally:
+            writer.join()
+            if writer.error is not None:  # the service stopped because the batch did
+                raise writer.error
         if errors:
             raise PagefindError(
                 f"pagefind refused {len(errors)} of {len(payloads)} requests: {errors[0]}"
             )
         return [replies[first + n] for n in range(len(payloads))]
-
-    def _write(self, data: bytes) -> None:
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(data)
-            self._process.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass  # the service stopped; the reader reports it with its error output
 
     def _read_message(self) -> dict[str, Any]:
         assert self._process.stdout is not None
@@ -154,3 +148,72 @@ class PagefindService:
         self._process.wait()
         self._errors.seek(0)
         return self._errors.read().decode("utf-8", "replace").strip()
+
+
+class _Requests:
+    """Requests made from items as they are sent: a payload's fields, then the item's."""
+
+    def __init__(self, items: Collection[Mapping[str, Any]], fields: Mapping[str, Any]) -> None:
+        self.items = items
+        self.fields = fields
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self.items:
+            yield {**self.fields, **item}
+
+
+class _Writer(threading.Thread):
+    """Encode and send a batch, a pipe's worth at a time.
+
+    If making a request fails, the service's input is closed: it answers what
+    it has and stops, the reader sees its output end, and the failure is
+    raised from `error` instead of the service's.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(
+        self, process: subprocess.Popen, payloads: Iterable[Mapping[str, Any]], first: int
+    ) -> None:
+        super().__init__(name="pagefind-writer", daemon=True)
+        self.process = process
+        self.payloads = payloads
+        self.first = first
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for chunk in self._chunks():
+                if not self._send(chunk):
+                    return  # the service stopped; the reader reports it with its error output
+        except Exception as error:  # making a request failed: stop the service, report this
+            self.error = error
+            with contextlib.suppress(OSError, ValueError):
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+
+    def _chunks(self) -> Iterator[bytes]:
+        pending: list[bytes] = []
+        size = 0
+        for n, payload in enumerate(self.payloads):
+            message = json.dumps({"message_id": self.first + n, "payload": payload})
+            pending.append(base64.b64encode(message.encode()) + b",")
+            size += len(pending[-1])
+            if size >= self.CHUNK:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+
+    def _send(self, chunk: bytes) -> bool:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(chunk)
+            stdin.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the pipe was closed
+            return False
+        return True

@@ -213,7 +213,7 @@ class SearchBuild:
 
     def _index_shard(self, service: PagefindService, shard: Shard) -> None:
         index_id = service.new_index({"force_language": self._language()})
-        service.add_records(index_id, records(self.app, shard.slugs))
+        service.add_records(index_id, _ShardRecords(self.app, shard.slugs))
         files = canonicalize(service.get_files(index_id))
         if "pagefind.js" not in files:
             raise RuntimeError("pagefind gave no pagefind.js")
@@ -267,6 +267,20 @@ def _index_in_child(build: SearchBuild, sender: Connection) -> None:
         sender.send(f"{type(error).__name__}: {error}")
     finally:
         sender.close()
+
+
+@dataclass(frozen=True)
+class _ShardRecords:
+    """A shard's records, made one by one as they are sent to pagefind."""
+
+    app: Flask
+    slugs: list[str]
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return records(self.app, self.slugs)
 
 
 def records(app: Flask, slugs: Collection[str]) -> Iterator[dict[str, Any]]:

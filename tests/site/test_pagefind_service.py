@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +81,33 @@ def test_a_service_that_stops_is_reported_with_its_error_output() -> None:
     command = (sys.executable, "-c", "import sys; sys.stdin.read(1); sys.exit('disco cheio')")
     with PagefindService(command) as broken, pytest.raises(PagefindError, match="disco cheio"):
         broken.new_index({})
+
+
+class Failing:
+    """Records made lazily, the third of which cannot be made."""
+
+    def __len__(self) -> int:
+        return 5
+
+    def __iter__(self) -> Iterator[dict]:
+        yield record(1)
+        yield record(2)
+        raise LookupError("escultura sem artista")
+
+
+def test_a_record_that_cannot_be_made_is_the_error_raised(service: PagefindService) -> None:
+    index = service.new_index({})
+    outcome: list[BaseException] = []
+
+    def add() -> None:
+        try:
+            service.add_records(index, Failing())
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=add, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "add_records waited for replies that could never come"
+    assert isinstance(outcome[0], LookupError)
+    assert "escultura sem artista" in str(outcome[0])
