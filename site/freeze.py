@@ -27,7 +27,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import sys
 import time
 import warnings
@@ -35,10 +34,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from jinja2 import FileSystemBytecodeCache
@@ -58,6 +56,7 @@ from .search_index import (
     plan_shards,
     record_data,
 )
+from .seo import SiteUrls, path_prefix
 from .state_files import read_json_object, write_json
 
 MANIFEST_NAME = "freeze-manifest.json"
@@ -179,40 +178,15 @@ class _Clock:
 def plan(app: Flask, index: CatalogIndex, shared: str | None = None) -> list[PlannedPage]:
     """Every file of the site, with the key that says when it must be re-rendered."""
     shared = shared or _shared_key(index)
-    script_name = urlsplit(str(index.site.base_url)).path.rstrip("/")
+    prefix = path_prefix(index.site.base_url)
     pages = []
-    urls = _UrlBuilder()
-    with app.test_request_context(base_url=script_name or None):
+    urls = SiteUrls(prefix)
+    with app.test_request_context(base_url=prefix or None):
         for endpoint, values, data in _page_specs(index):
-            url = urls(endpoint, values)[len(script_name) :]
-            pages.append(PlannedPage(url, endpoint, values, _digest(shared, data)))
+            pages.append(
+                PlannedPage(urls(endpoint, values), endpoint, values, _digest(shared, data))
+            )
     return pages
-
-
-class _UrlBuilder:
-    """url_for for ten thousand slugs: once per route shape, then a substitution.
-
-    Slugs are validated to [a-z0-9-], which URL quoting leaves as they are, so
-    the URL of /esculturas/<slug>/ is the URL built for a placeholder slug with
-    the placeholder replaced; anything else goes through url_for.
-    """
-
-    PLACEHOLDER = "0slug0"
-    SAFE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-    def __init__(self) -> None:
-        self.shapes: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
-
-    def __call__(self, endpoint: str, values: dict[str, Any]) -> str:
-        slug = values.get("slug")
-        if not isinstance(slug, str) or not self.SAFE.match(slug):
-            return url_for(endpoint, **values)
-        rest = tuple(sorted((k, v) for k, v in values.items() if k != "slug"))
-        shape = self.shapes.get((endpoint, rest))
-        if shape is None:
-            shape = url_for(endpoint, slug=self.PLACEHOLDER, **dict(rest))
-            self.shapes[(endpoint, rest)] = shape
-        return shape.replace(self.PLACEHOLDER, slug)
 
 
 def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]]:
@@ -384,7 +358,7 @@ def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
     """
     client = app.test_client()
     seen = set()
-    base = urlsplit(app.config["FREEZER_BASE_URL"]).path.rstrip("/")
+    base = path_prefix(app.config["FREEZER_BASE_URL"])
     for page in pages:
         if page.endpoint in seen or not page.url.endswith("/"):
             continue

@@ -53,7 +53,7 @@ class PagefindService:
             stderr=self._errors,
         )
         self._last_id = 0
-        self._pending = b""
+        self._pending = bytearray()
 
     def __enter__(self) -> PagefindService:
         return self
@@ -96,9 +96,6 @@ class PagefindService:
         (reply,) = self._exchange([{"type": "GetFiles", "index_id": index_id}])
         return {file["path"]: base64.b64decode(file["content"]) for file in reply["files"]}
 
-    def delete_index(self, index_id: int) -> None:
-        self._exchange([{"type": "DeleteIndex", "index_id": index_id}])
-
     def _exchange(self, payloads: Collection[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Send a batch and return the replies in request order; raise on any error."""
         first = self._last_id + 1
@@ -130,12 +127,17 @@ class PagefindService:
 
     def _read_message(self) -> dict[str, Any]:
         assert self._process.stdout is not None
-        while b"," not in self._pending:
+        # A reply with a bundle's files is megabytes long: each chunk read is
+        # searched once, and the buffer grows and shrinks in place.
+        searched = 0
+        while (end := self._pending.find(b",", searched)) < 0:
+            searched = len(self._pending)
             chunk = self._process.stdout.read1(1 << 16)
             if not chunk:
                 raise PagefindError(f"pagefind stopped: {self._error_output() or 'no output'}")
             self._pending += chunk
-        message, _, self._pending = self._pending.partition(b",")
+        message = bytes(self._pending[:end])
+        del self._pending[: end + 1]
         try:
             decoded = json.loads(base64.b64decode(message, validate=True))
         except ValueError as error:

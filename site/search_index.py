@@ -42,10 +42,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import cbor2
-from flask import Flask, url_for
+from flask import Flask
 
 from .filters import markdown, money
 from .forking import shared_heap
@@ -53,6 +52,7 @@ from .images import image_url
 from .indexes import CatalogIndex, price_band
 from .models import Sculpture
 from .pagefind_service import PagefindService, service_command
+from .seo import SiteUrls, path_prefix
 from .state_files import read_json_object, write_json
 
 SEARCH_DIR = "pagefind"
@@ -61,7 +61,6 @@ PAGEFIND: tuple[str, ...] | None = None  # the service's command; None: the whee
 STATE_NAME = "search-manifest.json"
 _BUNDLE_RE = re.compile(r"^pagefind(-\d+)?$")
 _SIGNATURE = b"pagefind_dcd"
-_PLACEHOLDER = "0slug0"  # slugs are [a-z0-9-], which URLs carry as they are
 
 
 def shard_count(pages: int) -> int:
@@ -219,10 +218,10 @@ class SearchBuild:
             raise RuntimeError("pagefind gave no pagefind.js")
         output = self.scratch / shard.bundle
         bundle = self.build_dir / shard.bundle
+        for folder in {(output / path).parent for path in files}:
+            folder.mkdir(parents=True, exist_ok=True)
         for path, data in sorted(files.items()):
             target = output / path
-            if not target.parent.is_dir():
-                target.parent.mkdir(parents=True)
             if not _link_if_same(bundle / path, target, data):
                 target.write_bytes(data)
         if bundle.exists():
@@ -286,12 +285,12 @@ class _ShardRecords:
 def records(app: Flask, slugs: Collection[str]) -> Iterator[dict[str, Any]]:
     """The pagefind record of each sculpture: what search finds, filters and shows."""
     index: CatalogIndex = app.extensions["catalog_index"]
-    script_root = urlsplit(str(index.site.base_url)).path.rstrip("/")
-    with app.test_request_context(base_url=script_root or None):
-        # The page's URL from the site root, as pagefind would have read it from the page's path.
-        page_url = url_for("pages.sculpture", slug=_PLACEHOLDER)[len(script_root) :]
+    prefix = path_prefix(index.site.base_url)
+    urls = SiteUrls(prefix)  # from the site root, as pagefind reads a page's path
+    with app.test_request_context(base_url=prefix or None):
         for slug in slugs:
-            yield _record(app, index, index.by_slug[slug], page_url.replace(_PLACEHOLDER, slug))
+            url = urls("pages.sculpture", {"slug": slug})
+            yield _record(app, index, index.by_slug[slug], url)
 
 
 def _record(app: Flask, index: CatalogIndex, piece: Sculpture, url: str) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 from flask import Flask, request
@@ -68,6 +70,39 @@ def url_for(endpoint: str, **values: Any) -> str:
             urls.clear()
         url = urls[key] = flask.url_for(endpoint, **values)
     return url
+
+
+def path_prefix(base_url: object) -> str:
+    """The path a site's base URL puts before every page: "" at a domain's root, else "/loja"."""
+    return urlsplit(str(base_url)).path.rstrip("/")
+
+
+class SiteUrls:
+    """Paths from the site root for ten thousand slugs: url_for once per route shape.
+
+    Slugs are validated to [a-z0-9-], which URL quoting leaves as they are, so
+    the URL of /esculturas/<slug>/ is the URL built for a placeholder slug with
+    the placeholder replaced; anything else goes through url_for. Use inside a
+    request context whose root is `prefix`.
+    """
+
+    PLACEHOLDER = "0slug0"
+    SAFE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.shapes: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+
+    def __call__(self, endpoint: str, values: dict[str, Any]) -> str:
+        slug = values.get("slug")
+        if not isinstance(slug, str) or not self.SAFE.match(slug):
+            return flask.url_for(endpoint, **values)[len(self.prefix) :]
+        rest = tuple(sorted((k, v) for k, v in values.items() if k != "slug"))
+        shape = self.shapes.get((endpoint, rest))
+        if shape is None:
+            shape = flask.url_for(endpoint, slug=self.PLACEHOLDER, **dict(rest))
+            shape = self.shapes[(endpoint, rest)] = shape[len(self.prefix) :]
+        return shape.replace(self.PLACEHOLDER, slug)
 
 
 def absolute_url(path: str, base_url: str) -> str:
