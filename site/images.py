@@ -56,7 +56,7 @@ class ResponsiveImage:
     def of(self, ext: str) -> list[Variant]:
         return [v for v in self.variants if v.ext == ext]
 
-    @cached_property  # asked for by every card, page and search document
+    @cached_property  # asked for by every card, page and search record
     def fallback(self) -> Variant:
         return self.of("jpg")[-1]
 

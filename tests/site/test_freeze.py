@@ -173,6 +173,41 @@ def test_search_index_covers_the_sculpture_pages(frozen: Path) -> None:
     assert len(fragments) == len(PUBLISHED)
 
 
+def test_an_unchanged_image_is_never_encoded_again(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storefront.images as imaging
+    from PIL import Image
+
+    cache = tmp_path / "images"
+    freeze_site(site_app(content_dir, tmp_path / "first", IMAGE_CACHE_DIR=cache))
+    before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    with Image.open(content_dir / "images/raiz.jpg") as photo:  # new bytes, same picture
+        photo.convert("RGB").save(content_dir / "images/raiz.jpg", quality=70)
+    real_open = imaging.PILImage.open
+
+    def only_raiz(source: Path, *args: object, **kwargs: object) -> Image.Image:
+        assert Path(source).name == "raiz.jpg", f"{source} was encoded again"
+        return real_open(source, *args, **kwargs)
+
+    monkeypatch.setattr(imaging.PILImage, "open", only_raiz)
+    freeze_site(site_app(content_dir, tmp_path / "second", IMAGE_CACHE_DIR=cache))
+    after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert {name: after[name] for name in before} == before
+    new = set(after) - set(before)
+    assert new and all(name.startswith("raiz-") for name in new)
+
+
+def test_home_page_with_its_css_and_js_is_under_30_kb_compressed(frozen: Path) -> None:
+    html = (frozen / "index.html").read_bytes()
+    assets = re.findall(rb'(?:href|src)="/loja/(static/[^"]+\.(?:css|js))"', html)
+    assert {Path(a.decode()).suffix for a in assets} == {".css", ".js"}
+    total = sum(
+        len(gzip.compress(b)) for b in [html, *((frozen / a.decode()).read_bytes() for a in assets)]
+    )
+    assert total < 30 * 1024
+
+
 def test_two_freezes_are_byte_identical(frozen: Path, tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CATALOG, content)
