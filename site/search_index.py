@@ -260,12 +260,27 @@ def _link_if_same(existing: Path, target: Path, data: bytes) -> bool:
 def _index_in_child(build: SearchBuild, sender: Connection) -> None:
     """Forked entry point: report "" on success, else what went wrong."""
     try:
+        _one_core()
         build.run()
         sender.send("")
     except Exception as error:  # reported to the parent, which raises it
         sender.send(f"{type(error).__name__}: {error}")
     finally:
         sender.close()
+
+
+def _one_core() -> None:
+    """Keep this process and the pagefind services it starts on one CPU.
+
+    pagefind spreads a shard over every core and spends 40% more CPU doing so
+    (0.78 CPU-s against 0.55 for a thousand records), time taken from the
+    pages being planned and rendered beside it; on one core it is also
+    faster in wall time. Children inherit the affinity of the thread that
+    starts them.
+    """
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(allowed) > 1:
+        os.sched_setaffinity(0, {allowed[-1]})
 
 
 @dataclass(frozen=True)

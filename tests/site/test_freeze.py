@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import sys
@@ -459,3 +460,27 @@ def test_a_full_build_removes_files_no_page_owns(content_dir: Path, tmp_path: Pa
     assert not stray.parent.exists() and not (site / "rascunho.txt").exists()
     assert (site / "pagefind/pagefind.js").is_file()
     assert (site / "esculturas/raiz/index.html").is_file()
+
+
+@pytest.mark.skipif(
+    len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs two CPUs"
+)
+def test_the_search_indexer_keeps_to_one_cpu_beside_the_render(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pagefind spread over every core costs more CPU than on one, taken from the render."""
+    from storefront import search_index
+    from storefront.pagefind_service import service_command
+
+    seen = tmp_path / "cpus.txt"
+    recorder = (
+        "import os, sys; "
+        f"open({str(seen)!r}, 'a').write(f'{{len(os.sched_getaffinity(0))}}\\n'); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    monkeypatch.setattr(
+        search_index, "PAGEFIND", (sys.executable, "-c", recorder, *service_command())
+    )
+    assert freeze(content_dir, tmp_path).search_indexed
+    assert seen.read_text().split() == ["1"]
+    assert len(os.sched_getaffinity(0)) >= 2  # the freeze itself still has every CPU
