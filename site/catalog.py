@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .file_digests import FileDigests
 from .models import Artist, Sculpture, SiteConfig
 from .parse_cache import Job, ParseCache, parse_all
 from .problems import ContentError, Problem, display_path
@@ -63,16 +64,16 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
     site_path = root / "site.yaml"
     jobs: list[Job] = []
     if site_path.is_file():
-        jobs.append(Job(site_path, "site", None))
+        jobs.append(Job(root, site_path.name, "site", None))
     else:
         problems.append(Problem(display_path(site_path), 1, 1, FILE_FIELD, "file is missing"))
-    jobs += [Job(p, "artist", slug) for slug, p in _collect(root / "artists", problems)]
-    jobs += [Job(p, "sculpture", slug) for slug, p in _collect(root / "sculptures", problems)]
+    for kind, folder in (("artist", root / "artists"), ("sculpture", root / "sculptures")):
+        jobs += [Job(folder, name, kind, slug) for slug, name in _collect(folder, problems)]
     site: SiteConfig | None = None
     artists: dict[str, Artist | None] = {}
-    sculptures: dict[str, tuple[Path, Sculpture]] = {}
+    sculptures: dict[str, tuple[Job, Sculpture]] = {}
     sources: dict[str, str] = {}
-    parsed = parse_all(jobs, ParseCache(cache_file))
+    parsed = parse_all(jobs, ParseCache(cache_file), FileDigests(_stats_file(cache_file)))
     for job, ((model, found), digest) in zip(jobs, parsed, strict=True):
         problems.extend(found)
         if job.kind == "site":
@@ -80,12 +81,12 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
         elif job.kind == "artist":
             artists[job.slug or ""] = model  # type: ignore[assignment]
         elif model is not None:
-            sculptures[job.slug or ""] = (job.path, model)  # type: ignore[assignment]
+            sculptures[job.slug or ""] = (job, model)  # type: ignore[assignment]
             sources[job.slug or ""] = digest
     images = _ImageFiles(root / "images")
-    for path, sculpture in sculptures.values():
+    for job, sculpture in sculptures.values():
         for loc, message in _cross_check(sculpture, artists, site, images):
-            problems.append(locate(path, loc, message))
+            problems.append(locate(job.path, loc, message))
     if problems or site is None:
         raise ContentError(problems)
     return Catalog(
@@ -107,42 +108,48 @@ class _ImageFiles:
         return name in self.names
 
 
-def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
-    """List the .yaml files of a folder by slug, flagging bad and colliding names."""
+def _stats_file(cache_file: Path | None) -> Path | None:
+    """Where the content files' digests are kept, beside the parse cache."""
+    return None if cache_file is None else cache_file.with_name(cache_file.name + ".stats")
+
+
+def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, str]]:
+    """List the .yaml files of a folder by (slug, file name), flagging bad and colliding names."""
     if not folder.is_dir():
         problems.append(Problem(display_path(folder), 1, 1, FILE_FIELD, "folder is missing"))
         return []
-    found: list[tuple[str, Path]] = []
-    by_key: dict[str, Path] = {}
+    found: list[tuple[str, str]] = []
+    by_key: dict[str, str] = {}
     entries = sorted((e.name, e.is_dir()) for e in os.scandir(folder))
     for name, is_dir in entries:
         if name.startswith(".") or is_dir:
             continue
-        path = folder / name
         if not name.endswith(".yaml"):
             problems.append(
-                Problem(display_path(path), 1, 1, FILE_FIELD, "content files must end in .yaml")
+                Problem(
+                    display_path(folder / name), 1, 1, FILE_FIELD, "content files must end in .yaml"
+                )
             )
             continue
         slug = name[: -len(".yaml")]
         key = unicodedata.normalize("NFKC", slug).casefold()
         if key in by_key:
-            other = display_path(by_key[key])
+            other = display_path(folder / by_key[key])
             message = (
                 f"slug {slug!r} collides with {other} (names differ only in case or "
                 "Unicode normalisation, which breaks on case-insensitive file systems and URLs)"
             )
-            problems.append(Problem(display_path(path), 1, 1, FILE_FIELD, message))
+            problems.append(Problem(display_path(folder / name), 1, 1, FILE_FIELD, message))
             continue
-        by_key[key] = path
+        by_key[key] = name
         if not SLUG_RE.match(slug):
             message = (
-                f"file name {path.name!r} is not a valid slug: use lowercase ASCII letters, "
+                f"file name {name!r} is not a valid slug: use lowercase ASCII letters, "
                 "digits and single hyphens (e.g. 'mulher-sentada.yaml')"
             )
-            problems.append(Problem(display_path(path), 1, 1, FILE_FIELD, message))
+            problems.append(Problem(display_path(folder / name), 1, 1, FILE_FIELD, message))
             continue
-        found.append((slug, path))
+        found.append((slug, name))
     return found
 
 

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import pickle
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import get_args
 import pydantic
 
 from . import models
+from .file_digests import FileDigests
 from .models import ContentModel
 from .problems import Problem
 from .state_files import write_atomically
@@ -33,9 +34,14 @@ PARALLEL_THRESHOLD = 400
 
 @dataclass(frozen=True)
 class Job:
-    path: Path
+    folder: Path
+    name: str
     kind: str
     slug: str | None
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
 
 
 Result = tuple[ContentModel | None, list[Problem]]
@@ -122,23 +128,39 @@ def construct(model: type[ContentModel], data: dict, slug: str | None) -> Conten
     ten times faster, and the data was validated by this same code (the cache
     is keyed by the code version), so construction without validation is safe.
     """
-    values = dict(data)
-    for name, sub in _nested(model):
-        value = values.get(name)
-        if isinstance(value, dict):
-            values[name] = construct(sub, value, None)
-        elif isinstance(value, tuple | list):
-            values[name] = tuple(construct(sub, item, None) for item in value)
     if slug is not None:
-        values["slug"] = slug
-    # What model_construct does, minus its per-field default handling: a dump
-    # already holds every field.
-    instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
+        data = {**data, "slug": slug}
+    return _builder(model)(data)
+
+
+@cache
+def _builder(model: type[ContentModel]) -> Callable[[dict], ContentModel]:
+    """A function that builds `model` (and the models it holds) from a dump.
+
+    What model_construct does, minus its per-field default handling (a dump
+    already holds every field), with the fields that hold models worked out
+    once per class: a load builds some 40,000 of them.
+    """
+    nested = [(name, _builder(sub)) for name, sub in _nested(model)]
+    new = model.__new__
+    set_slot = object.__setattr__
+
+    def build(data: dict) -> ContentModel:
+        values = dict(data)
+        for name, build_nested in nested:
+            value = values.get(name)
+            if type(value) is dict:
+                values[name] = build_nested(value)
+            elif type(value) is tuple or type(value) is list:
+                values[name] = tuple(map(build_nested, value))
+        instance = new(model)
+        set_slot(instance, "__dict__", values)
+        set_slot(instance, "__pydantic_fields_set__", set(values))
+        set_slot(instance, "__pydantic_extra__", None)
+        set_slot(instance, "__pydantic_private__", None)
+        return instance
+
+    return build
 
 
 @cache
@@ -153,9 +175,11 @@ def _nested(model: type[ContentModel]) -> tuple[tuple[str, type[ContentModel]], 
     return tuple(found)
 
 
-def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[tuple[Result, str]]:
+def parse_all(
+    jobs: Sequence[Job], cache: ParseCache, files: FileDigests
+) -> list[tuple[Result, str]]:
     """Validate every job, in order, with its file's sha256; unchanged files come from the cache."""
-    digests = [hashlib.sha256(job.path.read_bytes()).hexdigest() for job in jobs]
+    digests = _digests(jobs, files)
     keys = [(job.kind, job.slug, digest) for job, digest in zip(jobs, digests, strict=True)]
     results: list[Result | None] = [
         (cache.entries[key], []) if key in cache.entries else None for key in keys
@@ -167,6 +191,20 @@ def parse_all(jobs: Sequence[Job], cache: ParseCache) -> list[tuple[Result, str]
             cache.add(keys[i], result[0])
     cache.save(set(keys))
     return [(result, digest) for result, digest in zip(results, digests, strict=True) if result]
+
+
+def _digests(jobs: Sequence[Job], files: FileDigests) -> list[str]:
+    """Each job's file digest, asked for folder by folder."""
+    by_folder: dict[Path, list[int]] = {}
+    for i, job in enumerate(jobs):
+        by_folder.setdefault(job.folder, []).append(i)
+    digests = [""] * len(jobs)
+    for folder, indexes in by_folder.items():
+        names = [jobs[i].name for i in indexes]
+        for i, digest in zip(indexes, files.digests(folder, names), strict=True):
+            digests[i] = digest
+    files.save()
+    return digests
 
 
 def _parse(jobs: list[Job]) -> list[Result]:

@@ -1,0 +1,147 @@
+"""Content file digests are reused across builds only while a file cannot have changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+from storefront import file_digests
+from storefront.catalog import load_catalog
+from storefront.file_digests import FileDigests
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "sculptures"
+    folder.mkdir()
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (folder / name).write_bytes(f"title: {name}\n".encode())
+    return folder
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files whose bytes were read."""
+    seen: list[str] = []
+    original = file_digests._sha256
+
+    def counting(name: str, folder_fd: int) -> bytes:
+        seen.append(name)
+        return original(name, folder_fd)
+
+    monkeypatch.setattr(file_digests, "_sha256", counting)
+    return seen
+
+
+def build(folder: Path, state: Path, names: list[str]) -> list[str]:
+    digests = FileDigests(state)
+    found = digests.digests(folder, names)
+    digests.save()
+    return found
+
+
+def settle() -> None:
+    """Let the file system's clock tick past the last write."""
+    time.sleep(0.05)
+
+
+def test_digests_are_the_sha256_of_each_file(folder: Path, tmp_path: Path) -> None:
+    names = ["a.yaml", "c.yaml"]
+    expected = [sha((folder / n).read_bytes()) for n in names]
+    assert build(folder, tmp_path / "state", names) == expected
+    assert FileDigests(None).digests(folder, names) == expected
+
+
+def test_unchanged_old_files_are_not_read_again(
+    folder: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    state = tmp_path / "state"
+    settle()
+    first = build(folder, state, ["a.yaml", "b.yaml", "c.yaml"])
+    reads.clear()
+    assert build(folder, state, ["a.yaml", "b.yaml", "c.yaml"]) == first
+    assert reads == []
+
+
+def test_a_rewrite_with_the_same_size_and_mtime_is_seen(
+    folder: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rsync -t or an archive can restore a file's mtime; they cannot restore its ctime."""
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    state = tmp_path / "state"
+    settle()
+    build(folder, state, ["a.yaml", "b.yaml"])
+    path = folder / "b.yaml"
+    before = path.stat()
+    settle()
+    with path.open("r+b") as handle:  # in place: same inode, same size
+        handle.write(b"TITLE")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    reads.clear()
+    assert build(folder, state, ["a.yaml", "b.yaml"])[1] == sha(path.read_bytes())
+    assert reads == ["b.yaml"]
+
+
+def test_a_file_changed_near_the_last_build_is_read_again(
+    folder: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    """Its change and the last read may have fallen in one clock tick, leaving its times as read."""
+    state = tmp_path / "state"
+    build(folder, state, ["a.yaml"])
+    reads.clear()
+    build(folder, state, ["a.yaml"])
+    assert reads == ["a.yaml"]  # written within RACY_NS of the build that recorded it
+
+
+def test_added_and_removed_files_are_followed(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    state = tmp_path / "state"
+    build(folder, state, ["a.yaml", "b.yaml"])
+    (folder / "b.yaml").unlink()
+    (folder / "d.yaml").write_bytes(b"title: d\n")
+    assert build(folder, state, ["a.yaml", "d.yaml"])[1] == sha(b"title: d\n")
+    (folder / "b.yaml").write_bytes(b"title: b again\n")
+    assert build(folder, state, ["b.yaml"]) == [sha(b"title: b again\n")]
+
+
+def test_a_damaged_state_file_only_means_reading_every_file(
+    folder: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    state = tmp_path / "state"
+    state.write_bytes(b"\x80\x05not a pickle")
+    assert build(folder, state, ["a.yaml"]) == [sha((folder / "a.yaml").read_bytes())]
+    assert reads == ["a.yaml"]
+
+
+def test_a_missing_file_is_an_error_not_a_stale_digest(folder: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    build(folder, state, ["a.yaml"])
+    (folder / "a.yaml").unlink()
+    with pytest.raises(FileNotFoundError):
+        build(folder, state, ["a.yaml"])
+
+
+def test_the_catalog_sees_an_edit_that_keeps_size_and_mtime(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    cache = tmp_path / "content.pickle"
+    settle()
+    assert load_catalog(content_dir, cache).sculptures["vela"].title == "Vela"
+    path = content_dir / "sculptures/vela.yaml"
+    before = path.stat()
+    settle()
+    path.write_text(path.read_text(encoding="utf-8").replace("Vela", "Bela"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert load_catalog(content_dir, cache).sculptures["vela"].title == "Bela"
