@@ -3,7 +3,9 @@
 Each variant's name carries a hash of the source bytes and of the encoding
 settings, so it can be cached forever by browsers and the CDN, and so the
 on-disk cache (outside build/, like Hugo's resources/_gen) can skip any image
-already processed: an unchanged photo is never encoded twice.
+already processed: an unchanged photo is never encoded twice. Nor is it read
+again: a gallery's photos run to gigabytes, so the sources' hashes are kept
+between builds and reused while a file's stat is unchanged (file_digests).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from functools import cached_property
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, url_for
-from PIL import Image as PILImage
-from PIL import ImageOps
 
 from .assets import send_immutable
+from .file_digests import FileDigests
 from .seo import script_root
 from .state_files import write_atomically
 
@@ -32,6 +33,7 @@ FORMATS = {  # extension -> (Pillow format, encoder options)
     "jpg": ("JPEG", {"quality": 80, "optimize": True, "progressive": True}),
 }
 SETTINGS_VERSION = hashlib.sha256(json.dumps([WIDTHS, FORMATS], sort_keys=True).encode()).digest()
+SOURCES_STATE = ".sources.stats"  # in the cache folder, never served (see variant_path)
 
 bp = Blueprint("images", __name__)
 
@@ -72,37 +74,64 @@ class ImagePipeline:
     def get(self, file_name: str) -> ResponsiveImage:
         """Variants of one source image, encoding them now if the cache lacks them."""
         if file_name not in self._known:
-            self._known[file_name] = _prepare((self.source_dir / file_name, self.cache_dir))
+            self._prepare([file_name], FileDigests(None))
         return self._known[file_name]
 
     def prepare_all(self, file_names: Iterable[str]) -> None:
-        """Encode every missing variant, on all cores: a cold build's slowest step."""
+        """Encode every missing variant, on all cores: a cold build's slowest step.
+
+        The sources' digests are kept for the next build: call it once, with
+        every image the build shows.
+        """
         todo = sorted(set(file_names) - set(self._known))
-        jobs = [(self.source_dir / name, self.cache_dir) for name in todo]
+        if todo:
+            sources = FileDigests(self.cache_dir / SOURCES_STATE)
+            self._prepare(todo, sources)
+            sources.save()
+
+    def _prepare(self, todo: list[str], sources: FileDigests) -> None:
+        digests = sources.digests(self.source_dir, todo)
+        jobs = []
+        for name, digest in zip(todo, digests, strict=True):
+            stem = Path(name).stem
+            key = hashlib.sha256(SETTINGS_VERSION + bytes.fromhex(digest)).hexdigest()[:12]
+            cached = _cached(self.cache_dir / f"{stem}-{key}.json", name)
+            if cached is None:
+                jobs.append((self.source_dir / name, self.cache_dir, key))
+            else:
+                self._known[name] = cached
         if len(jobs) > 1 and (os.cpu_count() or 1) > 1:
             with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
-                results = pool.map(_prepare, jobs, chunksize=1)
+                encoded = pool.map(_encode, jobs, chunksize=1)
         else:
-            results = [_prepare(job) for job in jobs]
-        self._known.update(zip(todo, results, strict=True))
+            encoded = [_encode(job) for job in jobs]
+        self._known.update((image.source, image) for image in encoded)
 
     def variant_path(self, name: str) -> Path | None:
         path = self.cache_dir / name
-        return path if "/" not in name and path.is_file() else None
+        usable = "/" not in name and not name.startswith(".")
+        return path if usable and path.is_file() else None
 
     def all_variants(self) -> Iterator[Variant]:
         for image in self._known.values():
             yield from image.variants
 
 
-def _prepare(job: tuple[Path, Path]) -> ResponsiveImage:
-    source, cache_dir = job
-    data = source.read_bytes()
-    digest = hashlib.sha256(SETTINGS_VERSION + data).hexdigest()[:12]
+def _cached(index: Path, source: str) -> ResponsiveImage | None:
+    try:
+        return _from_index(json.loads(index.read_text()), source)
+    except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: encode again
+        return None
+
+
+def _encode(job: tuple[Path, Path, str]) -> ResponsiveImage:
+    """Make every variant of one source; `digest` names the source bytes and the settings."""
+    from PIL import Image as PILImage  # only a new photo needs Pillow: a rebuild seldom does
+    from PIL import ImageOps
+
+    source, cache_dir, digest = job
     stem = source.stem
     index = cache_dir / f"{stem}-{digest}.json"
-    if index.is_file():
-        return _from_index(json.loads(index.read_text()), source.name)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with PILImage.open(source) as opened:
         image = ImageOps.exif_transpose(opened).convert("RGB")

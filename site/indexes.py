@@ -69,6 +69,13 @@ class CatalogIndex:
         for sculpture in self.published:
             works[sculpture.artist].append(sculpture)
         self.works = {slug: tuple(items) for slug, items in works.items()}
+        self._nearby = {
+            artist: (
+                items[: RELATED_LIMIT + 1],
+                frozenset(s.slug for s in items[: RELATED_LIMIT + 1]),
+            )
+            for artist, items in self.works.items()
+        }
         self.tags = self._terms(lambda s: s.tags)
         self.materials = self._terms(lambda s: s.materials)
         self.featured = tuple(s for s in self.published if s.featured)[:FEATURED_LIMIT]
@@ -95,7 +102,10 @@ class CatalogIndex:
         return self.catalog.artists[sculpture.artist].name
 
     def related(self, sculpture: Sculpture) -> tuple[Sculpture, ...]:
-        nearby = self.works.get(sculpture.artist, ())[: RELATED_LIMIT + 1]
+        """The artist's newest other works; one shared tuple for every piece not among them."""
+        nearby, slugs = self._nearby.get(sculpture.artist, ((), frozenset()))
+        if sculpture.slug not in slugs:
+            return nearby[:RELATED_LIMIT]
         return tuple(s for s in nearby if s.slug != sculpture.slug)[:RELATED_LIMIT]
 
     def page_count(self, items: tuple[Sculpture, ...]) -> int:

@@ -25,8 +25,6 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
-from pagefind.service import get_executable
-
 
 class PagefindError(RuntimeError):
     """The service refused a request or stopped; the message says which and why."""
@@ -34,6 +32,8 @@ class PagefindError(RuntimeError):
 
 def service_command() -> tuple[str, ...]:
     """The wheel's binary in service mode (it ships with its binary; works offline)."""
+    from pagefind.service import get_executable  # imports asyncio: only for a re-index
+
     binary = get_executable()
     if binary is None:
         raise PagefindError("the pagefind binary is not installed (pip package pagefind[extended])")

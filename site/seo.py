@@ -97,7 +97,9 @@ class SiteUrls:
         slug = values.get("slug")
         if not isinstance(slug, str) or not self.SAFE.match(slug):
             return flask.url_for(endpoint, **values)[len(self.prefix) :]
-        rest = tuple(sorted((k, v) for k, v in values.items() if k != "slug"))
+        rest = (
+            () if len(values) == 1 else tuple(sorted(i for i in values.items() if i[0] != "slug"))
+        )
         shape = self.shapes.get((endpoint, rest))
         if shape is None:
             shape = flask.url_for(endpoint, slug=self.PLACEHOLDER, **dict(rest))

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -177,26 +178,52 @@ def test_search_index_covers_the_sculpture_pages(frozen: Path) -> None:
 def test_an_unchanged_image_is_never_encoded_again(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import storefront.images as imaging
     from PIL import Image
+
+    def variants(cache: Path) -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in cache.iterdir() if p.name[0] != "."}
 
     cache = tmp_path / "images"
     freeze_site(site_app(content_dir, tmp_path / "first", IMAGE_CACHE_DIR=cache))
-    before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    before = variants(cache)
     with Image.open(content_dir / "images/raiz.jpg") as photo:  # new bytes, same picture
         photo.convert("RGB").save(content_dir / "images/raiz.jpg", quality=70)
-    real_open = imaging.PILImage.open
+    real_open = Image.open
 
     def only_raiz(source: Path, *args: object, **kwargs: object) -> Image.Image:
         assert Path(source).name == "raiz.jpg", f"{source} was encoded again"
         return real_open(source, *args, **kwargs)
 
-    monkeypatch.setattr(imaging.PILImage, "open", only_raiz)
+    monkeypatch.setattr(Image, "open", only_raiz)
     freeze_site(site_app(content_dir, tmp_path / "second", IMAGE_CACHE_DIR=cache))
-    after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    after = variants(cache)
     assert {name: after[name] for name in before} == before
     new = set(after) - set(before)
     assert new and all(name.startswith("raiz-") for name in new)
+
+
+def test_an_unchanged_photo_is_not_even_read_again(
+    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gallery's photos run to gigabytes: a rebuild looks at their stat, not their bytes."""
+    from storefront import file_digests
+
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    time.sleep(0.05)  # the photos are older than the first build's clock
+    cache = tmp_path / "images"
+    freeze_site(site_app(content_dir, tmp_path / "first", IMAGE_CACHE_DIR=cache))
+    read: list[str] = []
+    original = file_digests._sha256
+
+    def recording(name: str, folder_fd: int) -> bytes:
+        read.append(name)
+        return original(name, folder_fd)
+
+    monkeypatch.setattr(file_digests, "_sha256", recording)
+    second = tmp_path / "second"
+    freeze_site(site_app(content_dir, second, IMAGE_CACHE_DIR=cache))
+    assert [name for name in read if name.endswith(".jpg")] == []
+    assert tree_bytes(second / "site") == tree_bytes(tmp_path / "first/site")
 
 
 def test_home_page_with_its_css_and_js_is_under_30_kb_compressed(frozen: Path) -> None:
