@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser.harness import SiteServer, Visitor
 from playwright.sync_api import Page, expect
 
@@ -85,3 +86,33 @@ def test_search_is_operable_from_the_keyboard(
     expect(page.locator(".pagefind-ui__message")).to_contain_text("resultado")
     visitor.settle()
     visitor.watch.assert_clean()
+
+
+# axe-core, the engine behind Lighthouse's accessibility score, with every WCAG
+# 2.x A and AA rule: contrast of every text against what is behind it, names of
+# controls and links, list and heading structure, language, and the rest.
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def assert_meets_wcag_aa(page: Page) -> None:
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/404.html"])
+def test_pages_meet_wcag_aa_contrast_included(
+    site: SiteServer, visit: Callable[..., Visitor], path: str
+) -> None:
+    assert_meets_wcag_aa(visit(site).goto(path))
+
+
+def test_search_results_and_filters_meet_wcag_aa(
+    site: SiteServer, visit: Callable[..., Visitor]
+) -> None:
+    page = visit(site).goto("/busca/?q=bronze")
+    expect(page.locator(".pagefind-ui__message")).to_contain_text("resultado")
+    expect(page.locator(".pagefind-ui__result").first).to_be_visible()
+    assert_meets_wcag_aa(page)
