@@ -492,7 +492,7 @@ def test_a_full_build_removes_files_no_page_owns(content_dir: Path, tmp_path: Pa
 @pytest.mark.skipif(
     len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs two CPUs"
 )
-def test_the_search_indexer_keeps_to_one_cpu_beside_the_render(
+def test_pagefind_keeps_to_one_cpu_beside_the_render(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pagefind spread over every core costs more CPU than on one, taken from the render."""
