@@ -74,6 +74,39 @@ def generate_catalog(dest: Path, sculptures: int, seed: int = 1) -> None:
         _write_sculpture(dest, i, rng, artists, images)
 
 
+_SURFACES = [
+    "superfícies polidas que alternam com texturas de fundição",
+    "marcas de formão deixadas à vista",
+    "uma pátina escura aplicada a quente",
+    "veios naturais que orientam o desenho",
+    "arestas vivas e planos que se cruzam",
+    "curvas contínuas, sem juntas aparentes",
+]
+_SETTINGS = [
+    "Pede luz lateral, que revela o relevo ao longo do dia.",
+    "Resiste ao tempo em áreas externas cobertas.",
+    "Foi pensada para ser vista de todos os lados.",
+    "Dialoga com a arquitetura de espaços amplos.",
+    "Cabe numa estante ou numa mesa de centro.",
+]
+
+
+def _description(rng: random.Random, title: str, materials: str, edition: int) -> str:
+    """Two paragraphs of Markdown, about as long as the sample's and distinct for each piece.
+
+    Real descriptions are all different; a synthetic catalog whose pieces
+    shared a few would let a cache of rendered Markdown hide that cost.
+    """
+    months = rng.randint(2, 18)
+    first = (
+        f"*{title}* nasceu de estudos em {materials}, com {rng.choice(_SURFACES)}, "
+        f"ao longo de {months} meses de ateliê. {rng.choice(_SETTINGS)}"
+    )
+    copies = "peça única" if edition == 1 else f"tiragem de {edition} exemplares"
+    second = f"**{copies.capitalize()}**, com certificado de autenticidade assinado."
+    return first + "\n\n  " + second
+
+
 def _write_sculpture(
     dest: Path, i: int, rng: random.Random, artists: list[str], images: list[str]
 ) -> None:
@@ -98,9 +131,7 @@ price: {{amount: {rng.randint(80, 9000) * 10}.00, currency: BRL}}
 edition_size: {edition}
 tags: [{tags}]
 description: |
-  Peça da série *{title.split()[0]}*, trabalhada à mão no ateliê do artista.
-
-  Tiragem de {edition} exemplar(es), com certificado de autenticidade.
+  {_description(rng, title, materials, edition)}
 images:
   - file: {image}
     alt: Fotografia de {title} sobre pedestal branco.

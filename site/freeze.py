@@ -41,7 +41,7 @@ from flask.cli import with_appcontext
 from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from jinja2 import FileSystemBytecodeCache
 
-from . import content, fragments
+from . import content, fragments, markdown_cache
 from .assets import STATIC_DIR, asset_urls
 from .forking import collector_paused, shared_heap
 from .freeze_client import FreezeClient
@@ -124,6 +124,8 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
         image.file for piece in index.published for image in piece.images
     )
     clock("images")
+    markdown_cache.prerender(_markdown_texts(index), _markdown_cache_file(app))
+    clock("markdown")
     build_dir: Path = app.config["BUILD_DIR"]
     manifest_path: Path = app.config["CACHE_DIR"] / MANIFEST_NAME
     # Compiling the templates is most of the cost of a rebuild that renders a few pages.
@@ -162,6 +164,21 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _markdown_texts(index: CatalogIndex) -> Iterator[str]:
+    """Every Markdown text a page or search record shows."""
+    yield index.site.about
+    for slug in index.works:
+        yield index.catalog.artists[slug].bio
+    for piece in index.published:
+        yield piece.description
+
+
+def _markdown_cache_file(app: Flask) -> Path | None:
+    """Beside the parse cache: both outlive build/ and depend only on content and code."""
+    parse_cache = app.config.get("PARSE_CACHE_FILE")
+    return None if parse_cache is None else Path(parse_cache).with_name("markdown.pickle")
 
 
 class _Clock:

@@ -1,0 +1,106 @@
+"""Markdown is rendered once per text and renderer, and kept between builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from storefront import filters, markdown_cache
+from support.site_build import freeze
+
+TEXTS = ["Uma *dobra* de aço.", "Dois **planos**.\n\nE um vazio."]
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts markdown-it was asked to render, in a process whose memo starts empty."""
+    monkeypatch.setattr(filters, "_RENDERED", {})
+    seen: list[str] = []
+    original = filters.render_markdown
+
+    def counting(text: str):  # type: ignore[no-untyped-def]
+        seen.append(text)
+        return original(text)
+
+    monkeypatch.setattr(filters, "render_markdown", counting)
+    return seen
+
+
+def forget_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new build is a new process: nothing rendered yet."""
+    monkeypatch.setattr(filters, "_RENDERED", {})
+
+
+def test_each_text_is_rendered_once_and_served_from_memory(
+    renders: list[str], tmp_path: Path
+) -> None:
+    assert markdown_cache.prerender([*TEXTS, TEXTS[0]], tmp_path / "md.pickle") == 2
+    assert sorted(renders) == sorted(TEXTS)
+    assert filters.markdown(TEXTS[0]) == "<p>Uma <em>dobra</em> de aço.</p>\n"
+    assert filters.markdown(TEXTS[1]).count("<p>") == 2
+    assert len(renders) == 2
+
+
+def test_a_rebuild_with_the_same_texts_renders_and_writes_nothing(
+    renders: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "md.pickle"
+    markdown_cache.prerender(TEXTS, path)
+    written = path.stat().st_mtime_ns, path.read_bytes()
+    forget_rendered(monkeypatch)
+    renders.clear()
+    assert markdown_cache.prerender(TEXTS, path) == 0
+    assert renders == []
+    assert filters.markdown(TEXTS[1]).startswith("<p>Dois <strong>planos</strong>")
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == written
+
+
+def test_only_a_changed_text_is_rendered_and_the_old_one_is_dropped(
+    renders: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "md.pickle"
+    markdown_cache.prerender(TEXTS, path)
+    forget_rendered(monkeypatch)
+    renders.clear()
+    edited = [TEXTS[0], "Dois planos, revistos."]
+    assert markdown_cache.prerender(edited, path) == 1
+    assert renders == ["Dois planos, revistos."]
+    forget_rendered(monkeypatch)
+    renders.clear()
+    markdown_cache.prerender(TEXTS, path)
+    assert renders == [TEXTS[1]]  # no longer kept once no page showed it
+
+
+def test_another_renderer_renders_everything_again(
+    renders: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A markdown-it upgrade or new options in filters.py may change the HTML."""
+    path = tmp_path / "md.pickle"
+    markdown_cache.prerender(TEXTS, path)
+    forget_rendered(monkeypatch)
+    renders.clear()
+    monkeypatch.setattr(markdown_cache, "renderer_version", lambda: "another")
+    assert markdown_cache.prerender(TEXTS, path) == 2
+
+
+def test_a_damaged_cache_is_only_a_slower_build(renders: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "md.pickle"
+    path.write_bytes(b"\x80\x05not a pickle at all")
+    assert markdown_cache.prerender(TEXTS, path) == 2
+    assert filters.markdown(TEXTS[0]) == "<p>Uma <em>dobra</em> de aço.</p>\n"
+
+
+def test_a_rebuild_after_editing_a_description_renders_only_that_description(
+    content_dir: Path, tmp_path: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze(content_dir, tmp_path)
+    assert renders  # the first build rendered every text
+    path = content_dir / "sculptures/raiz.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("description: |\n", "description: |\n  Nova.\n\n"), "utf-8")
+    forget_rendered(monkeypatch)
+    renders.clear()
+    freeze(content_dir, tmp_path)
+    assert len(renders) == 1 and renders[0].startswith("Nova.")
+    html = (tmp_path / "site/esculturas/raiz/index.html").read_text(encoding="utf-8")
+    assert "<p>Nova.</p>" in html
