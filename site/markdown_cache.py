@@ -16,7 +16,10 @@ it again.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import pickle
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from markupsafe import Markup
 
 from . import filters
 from .state_files import write_atomically
+
+PARALLEL_THRESHOLD = 2000  # below this, forking workers costs more than it saves
 
 
 def renderer_version() -> str:
@@ -42,7 +47,8 @@ def prerender(texts: Iterable[str], path: Path | None) -> int:
     """
     wanted = set(texts)
     kept = _read(path)
-    fresh = {text: filters.render_markdown(text) for text in wanted - kept.keys()}
+    missing = sorted(wanted - kept.keys())
+    fresh = dict(zip(missing, _render_all(missing), strict=True))
     rendered = {text: Markup(kept[text]) for text in wanted & kept.keys()}
     rendered.update(fresh)
     filters.remember_markdown(rendered)
@@ -50,6 +56,19 @@ def prerender(texts: Iterable[str], path: Path | None) -> int:
         data = {"version": renderer_version(), "html": {t: str(h) for t, h in rendered.items()}}
         write_atomically(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     return len(fresh)
+
+
+def _render_all(texts: list[str]) -> list[Markup]:
+    """Render on every core when there are enough texts (a first build, a new renderer)."""
+    workers = os.cpu_count() or 1
+    if len(texts) < PARALLEL_THRESHOLD or workers < 2 or sys.platform != "linux":
+        return [filters.render_markdown(text) for text in texts]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return [Markup(html) for html in pool.map(_render_plain, texts, chunksize=256)]
+
+
+def _render_plain(text: str) -> str:
+    return str(filters.render_markdown(text))
 
 
 def _read(path: Path | None) -> dict[str, str]:

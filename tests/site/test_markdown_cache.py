@@ -104,3 +104,14 @@ def test_a_rebuild_after_editing_a_description_renders_only_that_description(
     assert len(renders) == 1 and renders[0].startswith("Nova.")
     html = (tmp_path / "site/esculturas/raiz/index.html").read_text(encoding="utf-8")
     assert "<p>Nova.</p>" in html
+
+
+def test_many_new_texts_are_rendered_on_every_core_to_the_same_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters, "_RENDERED", {})
+    monkeypatch.setattr(markdown_cache, "PARALLEL_THRESHOLD", 2)
+    texts = [f"Peça *{n}*.\n\nTiragem de {n} exemplares." for n in range(50)]
+    assert markdown_cache.prerender(texts, tmp_path / "md.pickle") == 50
+    for text in texts:
+        assert filters.markdown(text) == filters.render_markdown(text)
