@@ -36,7 +36,7 @@ Number = Decimal | int | float
 
 # text -> its HTML. Filled by markdown_cache.prerender before a freeze renders
 # pages, so the workers it forks share it; bounded for long-lived previews.
-_RENDERED: dict[str, Markup] = {}
+_RENDERED: dict[str, str] = {}
 _MAX_RENDERED = 50_000
 
 
@@ -46,19 +46,19 @@ def markdown(text: str) -> Markup:
         if len(_RENDERED) >= _MAX_RENDERED:
             _RENDERED.clear()
         html = _RENDERED[text] = render_markdown(text)
-    return html
+    return Markup(html)
 
 
-def render_markdown(text: str) -> Markup:
+def render_markdown(text: str) -> str:
     """Markdown to HTML, without the memo: about 150 µs for a two-paragraph description."""
-    return Markup(_markdown.render(text))
+    return _markdown.render(text)
 
 
-def remember_markdown(rendered: dict[str, Markup]) -> None:
-    """Take HTML rendered elsewhere (the cache kept between builds) as already rendered."""
-    if len(_RENDERED) + len(rendered) >= _MAX_RENDERED:
+def remember_markdown(rendered: dict[str, str], texts: set[str]) -> None:
+    """Take HTML rendered elsewhere (the cache kept between builds) for these texts."""
+    if len(_RENDERED) + len(texts) >= _MAX_RENDERED:
         _RENDERED.clear()
-    _RENDERED.update(rendered)
+    _RENDERED.update((text, html) for text, html in rendered.items() if text in texts)
 
 
 def locale_of(language: str) -> str:

@@ -8,9 +8,12 @@ thousand descriptions of the search shard it re-indexes. The HTML depends
 only on the text and on the renderer (markdown-it's version and the options in
 filters.py), so it is kept in a file beside the parse cache, keyed by both.
 
-The freeze renders every text it will show before it plans and forks, so the
-search indexer and the render workers inherit the HTML instead of each making
-it again.
+The file is a log of pickle frames, like the parse cache: the renderer's
+version, then batches of text -> HTML. A build that renders a few new texts
+appends one small batch; the log is rewritten only when texts no page shows
+any more make up a quarter of it. The freeze renders every text it will show
+before it plans and forks, so the search indexer and the render workers
+inherit the HTML instead of each making it again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import markdown_it
-from markupsafe import Markup
 
 from . import filters
 from .state_files import write_atomically
@@ -40,44 +42,52 @@ def renderer_version() -> str:
 
 
 def prerender(texts: Iterable[str], path: Path | None) -> int:
-    """Render each distinct text now, reusing the HTML kept at `path`; returns how many were new.
-
-    The file is rewritten only when it lacks a text or holds one no longer
-    shown, so a rebuild that changed no text writes nothing.
-    """
+    """Render each distinct text now, reusing the HTML kept at `path`; returns how many were new."""
     wanted = set(texts)
-    kept = _read(path)
+    kept, sound = _read(path)
     missing = sorted(wanted - kept.keys())
     fresh = dict(zip(missing, _render_all(missing), strict=True))
-    rendered = {text: Markup(kept[text]) for text in wanted & kept.keys()}
-    rendered.update(fresh)
-    filters.remember_markdown(rendered)
-    if path is not None and (fresh or kept.keys() - wanted):
-        data = {"version": renderer_version(), "html": {t: str(h) for t, h in rendered.items()}}
-        write_atomically(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    filters.remember_markdown(kept, wanted)
+    filters.remember_markdown(fresh, wanted)
+    if path is not None:
+        stale = len(kept.keys() - wanted)
+        if not sound or stale > max(64, len(wanted) // 4):
+            shown = {text: html for text, html in kept.items() if text in wanted}
+            _write_all(path, {**shown, **fresh})
+        elif fresh:
+            with path.open("ab") as log:
+                pickle.dump(fresh, log, protocol=pickle.HIGHEST_PROTOCOL)
     return len(fresh)
 
 
-def _render_all(texts: list[str]) -> list[Markup]:
+def _render_all(texts: list[str]) -> list[str]:
     """Render on every core when there are enough texts (a first build, a new renderer)."""
     workers = os.cpu_count() or 1
     if len(texts) < PARALLEL_THRESHOLD or workers < 2 or sys.platform != "linux":
         return [filters.render_markdown(text) for text in texts]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return [Markup(html) for html in pool.map(_render_plain, texts, chunksize=256)]
+        return pool.map(filters.render_markdown, texts, chunksize=256)
 
 
-def _render_plain(text: str) -> str:
-    return str(filters.render_markdown(text))
-
-
-def _read(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
+def _read(path: Path | None) -> tuple[dict[str, str], bool]:
+    """The HTML kept at `path`, and whether the log is sound and of this renderer."""
+    kept: dict[str, str] = {}
+    if path is None or not path.is_file():
+        return kept, False
     try:
-        data = pickle.loads(path.read_bytes())
-        if data["version"] == renderer_version() and isinstance(data["html"], dict):
-            return data["html"]
-    except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
-        pass  # missing or damaged: only a slower build
-    return {}
+        with path.open("rb") as log:
+            if pickle.load(log) != renderer_version():
+                return kept, False
+            while log.peek(1):
+                batch = pickle.load(log)
+                if not isinstance(batch, dict):
+                    return kept, False
+                kept.update(batch)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return kept, False  # a damaged tail: the batches before it are still good
+    return kept, True
+
+
+def _write_all(path: Path, html: dict[str, str]) -> None:
+    header = pickle.dumps(renderer_version(), protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, header + pickle.dumps(html, protocol=pickle.HIGHEST_PROTOCOL))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 from storefront import filters, markdown_cache
 from support.site_build import freeze
 
@@ -55,20 +56,36 @@ def test_a_rebuild_with_the_same_texts_renders_and_writes_nothing(
     assert (path.stat().st_mtime_ns, path.read_bytes()) == written
 
 
-def test_only_a_changed_text_is_rendered_and_the_old_one_is_dropped(
+def test_an_edited_text_is_rendered_alone_and_appended(
     renders: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "md.pickle"
     markdown_cache.prerender(TEXTS, path)
+    before = path.read_bytes()
     forget_rendered(monkeypatch)
     renders.clear()
     edited = [TEXTS[0], "Dois planos, revistos."]
     assert markdown_cache.prerender(edited, path) == 1
     assert renders == ["Dois planos, revistos."]
+    after = path.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
     forget_rendered(monkeypatch)
     renders.clear()
-    markdown_cache.prerender(TEXTS, path)
-    assert renders == [TEXTS[1]]  # no longer kept once no page showed it
+    assert markdown_cache.prerender(edited, path) == 0
+
+
+def test_texts_no_page_shows_are_dropped_once_they_pile_up(
+    renders: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "md.pickle"
+    old = [f"Peça antiga {n}." for n in range(100)]
+    new = [f"Peça nova {n}." for n in range(100)]
+    markdown_cache.prerender(old, path)
+    markdown_cache.prerender(new, path)  # 100 texts no longer shown: the log is rewritten
+    forget_rendered(monkeypatch)
+    renders.clear()
+    assert markdown_cache.prerender(new, path) == 0
+    assert markdown_cache.prerender(old, path) == 100
 
 
 def test_another_renderer_renders_everything_again(
@@ -114,4 +131,4 @@ def test_many_new_texts_are_rendered_on_every_core_to_the_same_html(
     texts = [f"Peça *{n}*.\n\nTiragem de {n} exemplares." for n in range(50)]
     assert markdown_cache.prerender(texts, tmp_path / "md.pickle") == 50
     for text in texts:
-        assert filters.markdown(text) == filters.render_markdown(text)
+        assert filters.markdown(text) == Markup(filters.render_markdown(text))
