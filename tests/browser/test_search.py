@@ -69,3 +69,23 @@ def test_search_merges_several_shards(sharded: SiteServer, visit: Callable[..., 
     check_results_and_filters(visitor)
     loaded = {url.split("/")[3] for url in visitor.watch.requests if "/pagefind" in url}
     assert set(bundles) <= loaded
+
+
+def test_merged_bundles_share_one_download_of_pagefinds_webassembly(
+    sharded: SiteServer, visit: Callable[..., Visitor]
+) -> None:
+    """Each bundle adds its own small index files, not another copy of the search engine.
+
+    pagefind's mergeIndex initialises merged bundles without loading their
+    WebAssembly: the shard size is a trade between an edit's re-index and
+    index files, not between that and megabytes of engine.
+    """
+    html = (sharded.build / "busca" / "index.html").read_text(encoding="utf-8")
+    primary, *others = html.split('data-bundles="', 1)[1].split('"', 1)[0].split()
+    assert others
+    visitor = visit(sharded)
+    search(visitor, "bronze")
+    engines = [url for url in visitor.watch.requests if "/wasm." in url]
+    assert engines == [f"{sharded.base_url}{primary}wasm.pt-BR.pagefind"], engines
+    for bundle in others:  # each merged bundle was searched, from its own index files
+        assert any(url.startswith(sharded.base_url + bundle) for url in visitor.watch.requests)
