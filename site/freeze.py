@@ -6,7 +6,8 @@ keep that fast without replacing it:
 - every page has a key, a hash of exactly the data it shows (plus the code,
   templates and assets every page shares); a page whose key and file are
   unchanged since the last freeze is not rendered again, so an edit to one
-  sculpture re-renders its page and the few listings that show it;
+  sculpture re-renders its page and the few listings that show it, and only
+  the pages showing an edited piece are keyed again (page_plan);
 - the pages to render are split across forked worker processes, each running
   its own Freezer over its share, after templates are compiled once in the
   parent;
@@ -23,8 +24,6 @@ because each worker only sees its share; any other freezer warning is an error.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import sys
@@ -33,7 +32,6 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -41,36 +39,25 @@ from flask.cli import with_appcontext
 from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from jinja2 import FileSystemBytecodeCache
 
-from . import content, fragments, markdown_cache
-from .assets import STATIC_DIR, asset_urls
+from . import content, fragments, markdown_cache, page_plan
 from .forking import collector_paused, shared_heap
 from .freeze_client import FreezeClient
-from .images import variant_urls
-from .indexes import FEED_LIMIT, CatalogIndex
-from .models import Sculpture
+from .indexes import CatalogIndex
+from .page_plan import PlannedPage
 from .problems import ContentError
 from .search_index import (
     SearchBuild,
-    bundles_for,
     is_search_file,
     plan_shards,
     record_data,
 )
-from .seo import SiteUrls, path_prefix
+from .seo import path_prefix
 from .state_files import read_json_object, write_json
 
 MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
 CARD_WARM_UP_PAGES = 1000  # a build this big shows (nearly) every card
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
-
-
-@dataclass(frozen=True)
-class PlannedPage:
-    url: str  # relative to the site root, as Frozen-Flask writes it
-    endpoint: str
-    values: dict[str, Any]
-    key: str  # a hash of what the page shows: unchanged key, unchanged file
 
 
 @dataclass
@@ -117,36 +104,37 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     started = time.perf_counter()
     report = FreezeReport()
     clock = _Clock(report)
+    build_dir: Path = app.config["BUILD_DIR"]
+    cache_dir: Path = app.config["CACHE_DIR"]
+    manifest_path, state_path = cache_dir / MANIFEST_NAME, cache_dir / page_plan.STATE_NAME
+    # Loading and planning allocate tens of thousands of objects that live until
+    # the end: the collector would walk them again and again, for nothing.
     with collector_paused():
         index = content.load(app)
-    clock("load")
-    app.extensions["images"].prepare_all(
-        image.file for piece in index.published for image in piece.images
-    )
-    clock("images")
-    markdown_cache.prerender(_markdown_texts(index), _markdown_cache_file(app))
-    clock("markdown")
-    build_dir: Path = app.config["BUILD_DIR"]
-    manifest_path: Path = app.config["CACHE_DIR"] / MANIFEST_NAME
-    # Compiling the templates is most of the cost of a rebuild that renders a few pages.
-    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(
-        str(_mkdir(app.config["CACHE_DIR"] / "templates"))
-    )
-    app.config.update(
-        FREEZER_DESTINATION=str(build_dir),
-        FREEZER_BASE_URL=str(index.site.base_url),
-        FREEZER_REMOVE_EXTRA_FILES=False,
-    )
-    shared = _shared_key(index)
-    previous = {} if full else read_json_object(manifest_path)
-    empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-    with collector_paused():
+        clock("load")
+        app.extensions["images"].prepare_all(
+            image.file for piece in index.published for image in piece.images
+        )
+        clock("images")
+        markdown_cache.prerender(_markdown_texts(index), _markdown_cache_file(app))
+        clock("markdown")
+        # Compiling the templates is most of the cost of a rebuild that renders a few pages.
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(_mkdir(cache_dir / "templates")))
+        app.config.update(
+            FREEZER_DESTINATION=str(build_dir),
+            FREEZER_BASE_URL=str(index.site.base_url),
+            FREEZER_REMOVE_EXTRA_FILES=False,
+        )
+        empty = not build_dir.is_dir() or not any(build_dir.iterdir())
+        shared = page_plan.shared_key(index)
+        previous = {} if full else read_json_object(manifest_path)
+        last_plan = None if full or not previous else page_plan.PlanState.load(state_path)
         shards = plan_shards(_records_data(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
-    search = SearchBuild(app, shards, build_dir, app.config["CACHE_DIR"])
+    search = SearchBuild(app, shards, build_dir, cache_dir)
     with search.start(force=not previous):
         with collector_paused():
-            pages = plan(app, index, shared)
+            pages, plan_state = page_plan.plan(app, index, shared, last_plan)
             _check_coverage(app, pages)
             dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
         clock("plan")
@@ -160,6 +148,7 @@ def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -
     elif not empty:
         report.removed = _remove_stale(build_dir, expected)
     write_json(manifest_path, {p.url: p.key for p in pages})
+    plan_state.save(state_path)
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
@@ -192,109 +181,6 @@ class _Clock:
         self.last = now
 
 
-def plan(app: Flask, index: CatalogIndex, shared: str | None = None) -> list[PlannedPage]:
-    """Every file of the site, with the key that says when it must be re-rendered."""
-    shared = shared or _shared_key(index)
-    prefix = path_prefix(index.site.base_url)
-    pages = []
-    urls = SiteUrls(prefix)
-    with app.test_request_context(base_url=prefix or None):
-        for endpoint, values, data in _page_specs(index):
-            pages.append(
-                PlannedPage(urls(endpoint, values), endpoint, values, _digest(shared, data))
-            )
-    return pages
-
-
-def _page_specs(index: CatalogIndex) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """(endpoint, values, the data the page shows, as text) for every file."""
-    images = current_app.extensions["images"]
-    # What each card shows: every listing page hashes a dozen of these.
-    cards = {piece.slug: _card_data(index, images, piece) for piece in index.published}
-
-    def card_list(pieces: tuple[Sculpture, ...]) -> str:
-        return "".join([cards[piece.slug] for piece in pieces])
-
-    def listing(items: tuple[Sculpture, ...], title: str) -> Iterator[tuple[int, str]]:
-        total = index.page_count(items)
-        size = index.site.page_size
-        for number in range(1, total + 1):
-            head = json.dumps([title, len(items), number, total], ensure_ascii=False)
-            yield number, head + card_list(items[(number - 1) * size : number * size])
-
-    yield "pages.home", {}, card_list(index.featured) + "|" + card_list(index.newest)
-    for number, data in listing(index.published, "catalog"):
-        yield "pages.catalog", {"page": number}, data
-    artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
-    for piece in index.published:
-        variants = " ".join(images.get(i.file).fallback.name for i in piece.images)
-        data = "|".join(
-            [
-                index.piece_key(piece),
-                artist_json[piece.artist],
-                card_list(index.related(piece)),
-                variants,
-            ]
-        )
-        yield "pages.sculpture", {"slug": piece.slug}, data
-    for slug, works in index.works.items():
-        yield "pages.artist", {"slug": slug}, artist_json[slug] + card_list(works)
-    for endpoint, terms in (("pages.tag", index.tags), ("pages.material", index.materials)):
-        for slug, term in terms.items():
-            for number, data in listing(term.sculptures, term.label):
-                yield endpoint, {"slug": slug, "page": number}, data
-    yield from _summary_specs(index, artist_json)
-    for endpoint, values in [*asset_urls(), *variant_urls()]:
-        yield endpoint, values, "immutable:" + json.dumps(values)
-
-
-def _card_data(index: CatalogIndex, images: Any, piece: Sculpture) -> str:
-    """What a card shows, as text: the repr of a tuple of strings and numbers, unambiguous."""
-    first = piece.images[0]
-    return repr(
-        (
-            piece.slug, piece.title, index.artist_name(piece), piece.year,
-            str(piece.price.amount), piece.price.currency, piece.edition_size,
-            first.file, first.alt, images.get(first.file).fallback.name,
-        )
-    )  # fmt: skip
-
-
-def _summary_specs(
-    index: CatalogIndex, artist_json: dict[str, str]
-) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """Pages that summarise the whole catalog, keyed by exactly what they list.
-
-    Each is cheap to key and dear to render at scale (the sitemap lists every
-    page), so an edit that changes none of what they show skips them too.
-    """
-    pieces = index.published
-    terms = {
-        name: [(slug, t.label, len(t.sculptures)) for slug, t in group.items()]
-        for name, group in (("tags", index.tags), ("materials", index.materials))
-    }
-    works = [(slug, artist_json[slug], len(items)) for slug, items in index.works.items()]
-    dated = "\n".join(f"{s.slug} {s.added_on}" for s in pieces)
-    shape = json.dumps([index.page_count(pieces), terms, works], ensure_ascii=False)
-    feed = json.dumps(
-        [
-            [p.slug, p.title, index.artist_name(p), str(p.added_on), p.description]
-            for p in pieces[:FEED_LIMIT]
-        ],
-        ensure_ascii=False,
-    )
-    inventory = "\n".join(f"{s.slug} {s.edition_size}" for s in pieces)
-    yield "pages.artists", {}, json.dumps(works, ensure_ascii=False)
-    yield "pages.tags", {}, json.dumps(terms["tags"], ensure_ascii=False)
-    yield "pages.materials", {}, json.dumps(terms["materials"], ensure_ascii=False)
-    for endpoint in ("pages.about", "pages.not_found_page", "pages.robots"):
-        yield endpoint, {}, ""  # the store's settings only, already in the shared key
-    yield "pages.search", {}, " ".join(bundles_for(index.by_slug))
-    yield "pages.sitemap", {}, shape + dated
-    yield "pages.feed", {}, feed
-    yield "pages.inventory", {}, inventory
-
-
 def _records_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
     """slug -> what its search record shows (less than its page, which shows other pieces too)."""
     images = app.extensions["images"]
@@ -306,22 +192,6 @@ def _records_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
         )
         for piece in index.published
     }
-
-
-def _shared_key(index: CatalogIndex) -> str:
-    """What every page depends on: code, templates, assets, the store's settings."""
-    digest = hashlib.sha256(index.site.model_dump_json().encode())
-    here = Path(__file__).resolve().parent
-    for path in sorted((here / "templates").rglob("*")) + sorted(STATIC_DIR.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    for path in sorted(here.glob("*.py")):  # any code may change what a page shows
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _digest(shared: str, data: str) -> str:
-    return hashlib.sha256((shared + data).encode()).hexdigest()[:24]
 
 
 def _check_coverage(app: Flask, pages: Sequence[PlannedPage]) -> None:

@@ -46,6 +46,7 @@ import shutil
 import sys
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -75,6 +76,7 @@ def shard_count(pages: int) -> int:
     return max(1, -(-pages // SHARD_SIZE))
 
 
+@lru_cache(maxsize=1 << 16)  # every plan asks for every slug's shard
 def shard_of(slug: str, count: int) -> int:
     return int(hashlib.sha256(slug.encode()).hexdigest()[:8], 16) % count
 

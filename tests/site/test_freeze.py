@@ -463,12 +463,12 @@ def test_an_edit_writes_only_the_search_files_that_changed(
 def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Path) -> None:
     from flask import url_for
     from storefront import content
-    from storefront.freeze import plan
+    from storefront.page_plan import plan
 
     app = site_app(content_dir, tmp_path)
     with app.app_context():
         index = content.load(app)
-        pages = plan(app, index)
+        pages, _ = plan(app, index)
         with app.test_request_context(base_url="/loja"):
             expected = [url_for(p.endpoint, **p.values)[len("/loja") :] for p in pages]
     assert [p.url for p in pages] == expected

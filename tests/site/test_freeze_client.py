@@ -7,8 +7,8 @@ import shutil
 import pytest
 from flask import Flask, redirect, request
 from storefront import content
-from storefront.freeze import plan
 from storefront.freeze_client import FreezeClient
+from storefront.page_plan import plan
 from support.paths import FIXTURE_CATALOG
 from support.site_build import site_app
 
@@ -27,7 +27,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 def test_every_planned_page_is_answered_as_flask_answers_it(app: Flask) -> None:
     with app.app_context():
-        pages = plan(app, content.load(app))
+        pages, _ = plan(app, content.load(app))
     flask_client, freeze_client = app.test_client(), FreezeClient(app)
     assert len(pages) > 30
     for page in pages:
