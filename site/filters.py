@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.numbers import (
@@ -25,11 +26,20 @@ from babel.numbers import (
     get_group_symbol,
 )
 from flask import Flask
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
 # Editors write Markdown, never raw HTML: html=False escapes any tag they type.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True})
+@cache
+def _renderer() -> MarkdownIt:
+    """Made when text is first rendered: a rebuild finds most HTML in markdown_cache."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "typographer": True})
+
 
 Number = Decimal | int | float
 
@@ -51,7 +61,7 @@ def markdown(text: str) -> Markup:
 
 def render_markdown(text: str) -> str:
     """Markdown to HTML, without the memo: about 150 µs for a two-paragraph description."""
-    return _markdown.render(text)
+    return _renderer().render(text)
 
 
 def remember_markdown(rendered: dict[str, str], texts: set[str]) -> None:

@@ -19,14 +19,13 @@ inherit the HTML instead of each making it again.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import multiprocessing
 import os
 import pickle
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-
-import markdown_it
 
 from . import filters
 from .state_files import write_atomically
@@ -36,7 +35,9 @@ PARALLEL_THRESHOLD = 2000  # below this, forking workers costs more than it save
 
 def renderer_version() -> str:
     """What the HTML depends on besides the text: markdown-it and filters.py's options."""
-    digest = hashlib.sha256(markdown_it.__version__.encode())
+    # The package's __init__ carries its version; reading it spares importing markdown-it.
+    spec = importlib.util.find_spec("markdown_it")
+    digest = hashlib.sha256(Path(spec.origin).read_bytes() if spec and spec.origin else b"")
     digest.update(Path(filters.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
