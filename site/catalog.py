@@ -132,7 +132,7 @@ def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, str]]:
             )
             continue
         slug = name[: -len(".yaml")]
-        key = unicodedata.normalize("NFKC", slug).casefold()
+        key = slug.lower() if slug.isascii() else unicodedata.normalize("NFKC", slug).casefold()
         if key in by_key:
             other = display_path(folder / by_key[key])
             message = (

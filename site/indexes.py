@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .catalog import Catalog
 from .models import Sculpture
@@ -76,10 +76,18 @@ class CatalogIndex:
             )
             for artist, items in self.works.items()
         }
-        self.tags = self._terms(lambda s: s.tags)
-        self.materials = self._terms(lambda s: s.materials)
         self.featured = tuple(s for s in self.published if s.featured)[:FEATURED_LIMIT]
         self.newest = self.published[:NEWEST_LIMIT]
+
+    # Worked out on first use: a freeze's search indexer, forked before the pages
+    # are planned, never needs them.
+    @cached_property
+    def tags(self) -> dict[str, Term]:
+        return self._terms(lambda s: s.tags)
+
+    @cached_property
+    def materials(self) -> dict[str, Term]:
+        return self._terms(lambda s: s.materials)
 
     def _terms(self, values) -> dict[str, Term]:  # type: ignore[no-untyped-def]
         grouped: dict[str, list[Sculpture]] = defaultdict(list)
