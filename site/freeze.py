@@ -40,7 +40,7 @@ from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
 from jinja2 import FileSystemBytecodeCache
 
 from . import content, fragments, markdown_cache, page_plan
-from .forking import collector_paused, shared_heap
+from .forking import collector_paused, heap_released_at_end, shared_heap
 from .freeze_client import FreezeClient
 from .indexes import CatalogIndex
 from .page_plan import PlannedPage
@@ -101,14 +101,18 @@ def freeze_command(workers: int | None, full: bool) -> None:
 
 def freeze_site(app: Flask, *, workers: int | None = None, full: bool = False) -> FreezeReport:
     """Build BUILD_DIR from CONTENT_DIR; raises ContentError before writing anything."""
+    with heap_released_at_end():
+        return _freeze_site(app, workers=workers, full=full)
+
+
+def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport:
     started = time.perf_counter()
     report = FreezeReport()
     clock = _Clock(report)
     build_dir: Path = app.config["BUILD_DIR"]
     cache_dir: Path = app.config["CACHE_DIR"]
     manifest_path, state_path = cache_dir / MANIFEST_NAME, cache_dir / page_plan.STATE_NAME
-    # Loading and planning allocate tens of thousands of objects that live until
-    # the end: the collector would walk them again and again, for nothing.
+    # Loading and planning make objects that live until the end (see forking).
     with collector_paused():
         index = content.load(app)
         clock("load")
