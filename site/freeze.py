@@ -52,9 +52,7 @@ from .search_index import (
     record_data,
 )
 from .seo import path_prefix
-from .state_files import read_json_object, write_json
 
-MANIFEST_NAME = "freeze-manifest.json"
 PARALLEL_THRESHOLD = 64
 CARD_WARM_UP_PAGES = 1000  # a build this big shows (nearly) every card
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
@@ -111,7 +109,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
     clock = _Clock(report)
     build_dir: Path = app.config["BUILD_DIR"]
     cache_dir: Path = app.config["CACHE_DIR"]
-    manifest_path, state_path = cache_dir / MANIFEST_NAME, cache_dir / page_plan.STATE_NAME
+    state_path = cache_dir / page_plan.STATE_NAME  # the last build's plan: what it wrote
     # Loading and planning make objects that live until the end (see forking).
     with collector_paused():
         index = content.load(app)
@@ -131,8 +129,8 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         )
         empty = not build_dir.is_dir() or not any(build_dir.iterdir())
         shared = page_plan.shared_key(index)
-        previous = {} if full else read_json_object(manifest_path)
-        last_plan = None if full or not previous else page_plan.PlanState.load(state_path)
+        last_plan = None if full else page_plan.PlanState.load(state_path)
+        previous = {} if last_plan is None else {p.url: p.key for p in last_plan.pages}
         shards = plan_shards(_records_data(app, index), shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, cache_dir)
@@ -151,7 +149,6 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
     elif not empty:
         report.removed = _remove_stale(build_dir, expected)
-    write_json(manifest_path, {p.url: p.key for p in pages})
     plan_state.save(state_path)
     report.pages = len(pages)
     report.rendered = len(dirty)

@@ -60,7 +60,9 @@ Spec = tuple[str, dict[str, Any], tuple[Sculpture, ...] | None, Callable[[], str
 
 @dataclass(frozen=True)
 class PlanState:
-    """What the next build needs to key only what changed."""
+    """What the last build wrote (its pages and their keys), and what the next one needs
+    to key only what changed. Saved when a build completes; a missing or damaged
+    state means a full build."""
 
     structure: str
     inputs: dict[str, str]  # slug -> the piece's input
