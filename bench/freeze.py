@@ -180,7 +180,7 @@ def main() -> None:
             f"rebuild after editing one sculpture (slowest of {args.edits})",
             times[-1],
             peak,
-            edits[-1][2],
+            max(edits, key=lambda run: run[0])[2],  # the slowest run's own phases
         )
     )
     # Last, as its deletion slows whatever creates files in the next minutes.
