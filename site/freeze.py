@@ -131,12 +131,14 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         shared = page_plan.shared_key(index)
         last_plan = None if full else page_plan.PlanState.load(state_path)
         previous = {} if last_plan is None else {p.url: p.key for p in last_plan.pages}
-        shards = plan_shards(_records_data(app, index), shared)
+        inputs = page_plan.piece_inputs(app, index)
+        shown = {p.slug: record_data(inputs[p.slug], index.artist_name(p)) for p in index.published}
+        shards = plan_shards(shown, shared)
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, cache_dir)
     with search.start(force=not previous):
         with collector_paused():
-            pages, plan_state = page_plan.plan(app, index, shared, last_plan)
+            pages, plan_state = page_plan.plan(app, index, shared, last_plan, inputs)
             _check_coverage(app, pages)
             dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
         clock("plan")
@@ -180,19 +182,6 @@ class _Clock:
         now = time.perf_counter()
         self.report.timings[phase] = now - self.last
         self.last = now
-
-
-def _records_data(app: Flask, index: CatalogIndex) -> dict[str, str]:
-    """slug -> what its search record shows (less than its page, which shows other pieces too)."""
-    images = app.extensions["images"]
-    return {
-        piece.slug: record_data(
-            index.piece_key(piece),
-            index.artist_name(piece),
-            images.get(piece.images[0].file).fallback.name,
-        )
-        for piece in index.published
-    }
 
 
 def _check_coverage(app: Flask, pages: Sequence[PlannedPage]) -> None:

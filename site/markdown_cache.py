@@ -8,10 +8,10 @@ thousand descriptions of the search shard it re-indexes. The HTML depends
 only on the text and on the renderer (markdown-it's version and the options in
 filters.py), so it is kept in a file beside the parse cache, keyed by both.
 
-The file is a log of pickle frames, like the parse cache: the renderer's
-version, then batches of text -> HTML. A build that renders a few new texts
-appends one small batch; the log is rewritten only when texts no page shows
-any more make up a quarter of it. The freeze renders every text it will show
+The HTML is kept in a PickleLog, like the parse cache, keyed by the
+renderer's version: a build that renders a few new texts appends one small
+batch; the log is rewritten only when texts no page shows any more make up a
+quarter of it. The freeze renders every text it will show
 before it plans and forks, so the search indexer and the render workers
 inherit the HTML instead of each making it again.
 """
@@ -22,13 +22,12 @@ import hashlib
 import importlib.util
 import multiprocessing
 import os
-import pickle
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import filters
-from .state_files import write_atomically
+from .pickle_log import PickleLog
 
 PARALLEL_THRESHOLD = 2000  # below this, forking workers costs more than it saves
 
@@ -45,19 +44,12 @@ def renderer_version() -> str:
 def prerender(texts: Iterable[str], path: Path | None) -> int:
     """Render each distinct text now, reusing the HTML kept at `path`; returns how many were new."""
     wanted = set(texts)
-    kept, sound = _read(path)
-    missing = sorted(wanted - kept.keys())
+    log = PickleLog(path, renderer_version())
+    missing = sorted(wanted - log.entries.keys())
     fresh = dict(zip(missing, _render_all(missing), strict=True))
-    filters.remember_markdown(kept, wanted)
+    filters.remember_markdown(log.entries, wanted)
     filters.remember_markdown(fresh, wanted)
-    if path is not None:
-        stale = len(kept.keys() - wanted)
-        if not sound or stale > max(64, len(wanted) // 4):
-            shown = {text: html for text, html in kept.items() if text in wanted}
-            _write_all(path, {**shown, **fresh})
-        elif fresh:
-            with path.open("ab") as log:
-                pickle.dump(fresh, log, protocol=pickle.HIGHEST_PROTOCOL)
+    log.save(fresh, wanted)
     return len(fresh)
 
 
@@ -68,27 +60,3 @@ def _render_all(texts: list[str]) -> list[str]:
         return [filters.render_markdown(text) for text in texts]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return pool.map(filters.render_markdown, texts, chunksize=256)
-
-
-def _read(path: Path | None) -> tuple[dict[str, str], bool]:
-    """The HTML kept at `path`, and whether the log is sound and of this renderer."""
-    kept: dict[str, str] = {}
-    if path is None or not path.is_file():
-        return kept, False
-    try:
-        with path.open("rb") as log:
-            if pickle.load(log) != renderer_version():
-                return kept, False
-            while log.peek(1):
-                batch = pickle.load(log)
-                if not isinstance(batch, dict):
-                    return kept, False
-                kept.update(batch)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        return kept, False  # a damaged tail: the batches before it are still good
-    return kept, True
-
-
-def _write_all(path: Path, html: dict[str, str]) -> None:
-    header = pickle.dumps(renderer_version(), protocol=pickle.HIGHEST_PROTOCOL)
-    write_atomically(path, header + pickle.dumps(html, protocol=pickle.HIGHEST_PROTOCOL))

@@ -101,21 +101,29 @@ def plan(
     index: CatalogIndex,
     shared: str | None = None,
     previous: PlanState | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> tuple[list[PlannedPage], PlanState]:
-    """Every file of the site, with the key that says when it must be rendered again."""
+    """Every file of the site, with the key that says when it must be rendered again.
+
+    `inputs` are piece_inputs(app, index), when the caller has them already.
+    """
     shared = shared or shared_key(index)
+    # First: it prepares every image the structure lists.
+    inputs = inputs if inputs is not None else piece_inputs(app, index)
+    artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
     prefix = path_prefix(index.site.base_url)
     with app.test_request_context(base_url=prefix or None):
-        inputs = _piece_inputs(index)  # first: it prepares every image the structure lists
-        structure = _structure_key(index, shared)
+        structure = _structure_key(index, shared, artist_json)
+        specs = _page_specs(index, inputs, artist_json)
         if previous is not None and previous.structure == structure:
-            pages = _replan(shared, _page_specs(index), inputs, previous)
+            pages = _replan(shared, specs, inputs, previous)
             if pages is not None:
                 return pages, PlanState(structure, inputs, pages)
+            specs = _page_specs(index, inputs, artist_json)
         urls = SiteUrls(prefix)
         pages = [
             PlannedPage(urls(endpoint, values), endpoint, values, _digest(shared, data()))
-            for endpoint, values, _, data in _page_specs(index)
+            for endpoint, values, _, data in specs
         ]
     return pages, PlanState(structure, inputs, pages)
 
@@ -138,9 +146,8 @@ def _replan(
     return pages if len(pages) == len(last) else None
 
 
-def _structure_key(index: CatalogIndex, shared: str) -> str:
+def _structure_key(index: CatalogIndex, shared: str, artist_json: dict[str, str]) -> str:
     """Everything pages depend on besides the pieces they show (see the module's docstring)."""
-    artists = index.catalog.artists
     parts = [
         shared,
         " ".join(piece.slug for piece in index.published),
@@ -148,7 +155,7 @@ def _structure_key(index: CatalogIndex, shared: str) -> str:
         " ".join(piece.slug for piece in index.newest),
     ]
     for slug, works in index.works.items():
-        parts.append(f"{slug} {artists[slug].model_dump_json()} " + " ".join(w.slug for w in works))
+        parts.append(f"{slug} {artist_json[slug]} " + " ".join(w.slug for w in works))
     for group in (index.tags, index.materials):
         for slug, term in group.items():
             parts.append(f"{slug} {term.label} " + " ".join(p.slug for p in term.sculptures))
@@ -156,9 +163,12 @@ def _structure_key(index: CatalogIndex, shared: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _piece_inputs(index: CatalogIndex) -> dict[str, str]:
-    """slug -> what of the piece its pages and cards show: its file, and its images' variants."""
-    images = current_app.extensions["images"]
+def piece_inputs(app: Flask, index: CatalogIndex) -> dict[str, str]:
+    """slug -> what of the piece its pages show: its file's hash and its images' variants.
+
+    Cards and search records show less of it (one image); a page shows it all.
+    """
+    images = app.extensions["images"]
     files = {image.file for piece in index.published for image in piece.images}
     fallback = {name: images.get(name).fallback.name for name in files}
     sources = index.catalog.sources
@@ -168,7 +178,9 @@ def _piece_inputs(index: CatalogIndex) -> dict[str, str]:
     }
 
 
-def _page_specs(index: CatalogIndex) -> Iterator[Spec]:
+def _page_specs(
+    index: CatalogIndex, inputs: dict[str, str], artist_json: dict[str, str]
+) -> Iterator[Spec]:
     """Every file of the site, in a fixed order, with what it shows and how to key it."""
     images = current_app.extensions["images"]
     cards: dict[str, str] = {}
@@ -200,13 +212,10 @@ def _page_specs(index: CatalogIndex) -> Iterator[Spec]:
     )
     for number, (shown, data) in listing(index.published, "catalog"):
         yield "pages.catalog", {"page": number}, shown, data
-    artist_json = {slug: a.model_dump_json() for slug, a in index.catalog.artists.items()}
 
     def sculpture_data(piece: Sculpture, related: tuple[Sculpture, ...]) -> str:
-        variants = " ".join(images.get(i.file).fallback.name for i in piece.images)
-        return "|".join(
-            [index.piece_key(piece), artist_json[piece.artist], card_list(related), variants]
-        )
+        own = inputs[piece.slug]
+        return "|".join([own, artist_json[piece.artist], card_list(related)])
 
     for piece in index.published:
         related = index.related(piece)

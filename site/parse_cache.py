@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import pickle
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,8 @@ import pydantic
 from . import models
 from .file_digests import FileDigests
 from .models import ContentModel
+from .pickle_log import PickleLog
 from .problems import Problem
-from .state_files import write_atomically
 from .validation import validate_file
 
 PARALLEL_THRESHOLD = 400
@@ -61,64 +60,31 @@ Key = tuple[str, str | None, str]
 class ParseCache:
     """(kind, slug, sha256 of bytes) -> validated model, kept between builds.
 
-    The file is a log of pickle frames: the code version, then batches of
-    entries (each a model's dump). A build that parsed a few files appends one
-    small batch instead of rewriting ten thousand entries; the log is rewritten
-    (atomically) only when a damaged tail or stale entries make that worth it.
+    The models' dumps are kept in a PickleLog keyed by the code version: a
+    build that parsed a few files appends one small batch.
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.version = _code_version()
-        self.entries: dict[Key, ContentModel] = {}
-        self.dumps: dict[Key, dict] = {}  # what the file holds, as read
-        self.added: set[Key] = set()
-        self.rewrite = True  # until a sound log of this code version is read
-        if path is not None and path.is_file():
-            self._read(path)
-
-    def _read(self, path: Path) -> None:
+        self.log = PickleLog(path, _code_version())
+        self.added: dict[Key, ContentModel] = {}
         try:
-            with path.open("rb") as handle:
-                if pickle.load(handle) != self.version:
-                    return
-                self.rewrite = False
-                while handle.peek(1):
-                    self.dumps.update(pickle.load(handle))
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-            self.rewrite = True  # a damaged tail: the batches before it are still good
-        try:
-            self.entries = {
+            self.entries: dict[Key, ContentModel] = {
                 key: construct(models.FILE_KINDS[key[0]], data, key[1])
-                for key, data in self.dumps.items()
+                for key, data in self.log.entries.items()
             }
-        except (KeyError, TypeError, AttributeError):
-            self.entries, self.dumps, self.rewrite = {}, {}, True  # only a slower build
+        except (KeyError, TypeError, AttributeError, IndexError):
+            self.entries = {}  # unreadable entries: only a slower build, and a rewrite
+            self.log.entries, self.log.sound = {}, False
 
     def add(self, key: Key, model: ContentModel) -> None:
         self.entries[key] = model
-        self.added.add(key)
+        self.added[key] = model
 
     def save(self, keep: set[Key]) -> None:
         """Append the new entries; rewrite the log when it holds too much that is stale."""
-        if self.path is None:
-            return
-        added = {key: self.entries[key].model_dump() for key in self.added if key in keep}
-        stale = len(self.dumps.keys() - keep)
-        if self.rewrite or stale > max(64, len(keep) // 4):
-            kept = {key: value for key, value in self.dumps.items() if key in keep}
-            self._write_all({**kept, **added})
-        elif added:
-            with self.path.open("ab") as handle:
-                pickle.dump(added, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.dumps.update(added)
+        added = {key: model.model_dump() for key, model in self.added.items() if key in keep}
+        self.log.save(added, keep)
         self.added.clear()
-
-    def _write_all(self, dumps: dict[Key, dict]) -> None:
-        assert self.path is not None
-        header = pickle.dumps(self.version, protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomically(self.path, header + pickle.dumps(dumps, protocol=pickle.HIGHEST_PROTOCOL))
-        self.rewrite = False
 
 
 def construct(model: type[ContentModel], data: dict, slug: str | None) -> ContentModel:

@@ -121,9 +121,12 @@ class Shard:
         return [slug for slug, _ in self.records]
 
 
-def record_data(piece_key: str, artist_name: str, image_name: str) -> str:
-    """Everything a search record shows that content can change (hashed by plan_shards)."""
-    return f"{piece_key}\0{artist_name}\0{image_name}"
+def record_data(piece_input: str, artist_name: str) -> str:
+    """What a search record shows that content can change (hashed by plan_shards).
+
+    `piece_input` is the piece's file hash and image variants (page_plan.piece_inputs).
+    """
+    return f"{piece_input}\0{artist_name}"
 
 
 def plan_shards(records_data: Mapping[str, str], shared: str) -> list[Shard]:

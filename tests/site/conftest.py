@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.file_times import settle
 from support.paths import FIXTURE_CATALOG
 from support.site_build import freeze
 
@@ -18,3 +19,16 @@ def frozen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(FIXTURE_CATALOG, content)
     freeze(content, work)
     return work / "site"
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded file stats are trusted at once, and files written so far are older than now.
+
+    A build trusts a file's recorded stat only once the file is older than the
+    recording by file_digests.RACY_NS (2 s); tests do not wait that long.
+    """
+    from storefront import file_digests
+
+    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+    settle()

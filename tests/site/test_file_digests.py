@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import pytest
 from storefront import file_digests
 from storefront.catalog import load_catalog
 from storefront.file_digests import FileDigests
+from support.file_times import settle
+from support.spying import record_calls
 
 
 def sha(data: bytes) -> str:
@@ -29,15 +30,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files whose bytes were read."""
-    seen: list[str] = []
-    original = file_digests._sha256
-
-    def counting(name: str, folder_fd: int) -> bytes:
-        seen.append(name)
-        return original(name, folder_fd)
-
-    monkeypatch.setattr(file_digests, "_sha256", counting)
-    return seen
+    return record_calls(monkeypatch, file_digests, "_sha256")
 
 
 def build(folder: Path, state: Path, names: list[str]) -> list[str]:
@@ -47,11 +40,6 @@ def build(folder: Path, state: Path, names: list[str]) -> list[str]:
     return found
 
 
-def settle() -> None:
-    """Let the file system's clock tick past the last write."""
-    time.sleep(0.05)
-
-
 def test_digests_are_the_sha256_of_each_file(folder: Path, tmp_path: Path) -> None:
     names = ["a.yaml", "c.yaml"]
     expected = [sha((folder / n).read_bytes()) for n in names]
@@ -59,25 +47,23 @@ def test_digests_are_the_sha256_of_each_file(folder: Path, tmp_path: Path) -> No
     assert FileDigests(None).digests(folder, names) == expected
 
 
+@pytest.mark.usefixtures("no_racy_window")
 def test_unchanged_old_files_are_not_read_again(
-    folder: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    folder: Path, tmp_path: Path, reads: list[str]
 ) -> None:
-    monkeypatch.setattr(file_digests, "RACY_NS", 0)
     state = tmp_path / "state"
-    settle()
     first = build(folder, state, ["a.yaml", "b.yaml", "c.yaml"])
     reads.clear()
     assert build(folder, state, ["a.yaml", "b.yaml", "c.yaml"]) == first
     assert reads == []
 
 
+@pytest.mark.usefixtures("no_racy_window")
 def test_a_rewrite_with_the_same_size_and_mtime_is_seen(
-    folder: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    folder: Path, tmp_path: Path, reads: list[str]
 ) -> None:
     """rsync -t or an archive can restore a file's mtime; they cannot restore its ctime."""
-    monkeypatch.setattr(file_digests, "RACY_NS", 0)
     state = tmp_path / "state"
-    settle()
     build(folder, state, ["a.yaml", "b.yaml"])
     path = folder / "b.yaml"
     before = path.stat()
@@ -102,10 +88,8 @@ def test_a_file_changed_near_the_last_build_is_read_again(
     assert reads == ["a.yaml"]  # written within RACY_NS of the build that recorded it
 
 
-def test_added_and_removed_files_are_followed(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(file_digests, "RACY_NS", 0)
+@pytest.mark.usefixtures("no_racy_window")
+def test_added_and_removed_files_are_followed(folder: Path, tmp_path: Path) -> None:
     state = tmp_path / "state"
     build(folder, state, ["a.yaml", "b.yaml"])
     (folder / "b.yaml").unlink()
@@ -132,12 +116,11 @@ def test_a_missing_file_is_an_error_not_a_stale_digest(folder: Path, tmp_path: P
         build(folder, state, ["a.yaml"])
 
 
+@pytest.mark.usefixtures("no_racy_window")
 def test_the_catalog_sees_an_edit_that_keeps_size_and_mtime(
-    content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    content_dir: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(file_digests, "RACY_NS", 0)
     cache = tmp_path / "content.pickle"
-    settle()
     assert load_catalog(content_dir, cache).sculptures["vela"].title == "Vela"
     path = content_dir / "sculptures/vela.yaml"
     before = path.stat()

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from storefront.freeze import freeze_site
 from storefront.problems import ContentError
 from support.paths import FIXTURE_CATALOG
 from support.site_build import freeze, site_app
+from support.spying import record_calls
 
 BASE = "https://teste.example/loja/"
 PUBLISHED = {"onda", "raiz", "vela"}
@@ -202,24 +202,16 @@ def test_an_unchanged_image_is_never_encoded_again(
     assert new and all(name.startswith("raiz-") for name in new)
 
 
+@pytest.mark.usefixtures("no_racy_window")
 def test_an_unchanged_photo_is_not_even_read_again(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gallery's photos run to gigabytes: a rebuild looks at their stat, not their bytes."""
     from storefront import file_digests
 
-    monkeypatch.setattr(file_digests, "RACY_NS", 0)
-    time.sleep(0.05)  # the photos are older than the first build's clock
     cache = tmp_path / "images"
     freeze_site(site_app(content_dir, tmp_path / "first", IMAGE_CACHE_DIR=cache))
-    read: list[str] = []
-    original = file_digests._sha256
-
-    def recording(name: str, folder_fd: int) -> bytes:
-        read.append(name)
-        return original(name, folder_fd)
-
-    monkeypatch.setattr(file_digests, "_sha256", recording)
+    read = record_calls(monkeypatch, file_digests, "_sha256")
     second = tmp_path / "second"
     freeze_site(site_app(content_dir, second, IMAGE_CACHE_DIR=cache))
     assert [name for name in read if name.endswith(".jpg")] == []

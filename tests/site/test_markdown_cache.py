@@ -8,6 +8,7 @@ import pytest
 from markupsafe import Markup
 from storefront import filters, markdown_cache
 from support.site_build import freeze
+from support.spying import record_calls
 
 TEXTS = ["Uma *dobra* de aço.", "Dois **planos**.\n\nE um vazio."]
 
@@ -16,15 +17,7 @@ TEXTS = ["Uma *dobra* de aço.", "Dois **planos**.\n\nE um vazio."]
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts markdown-it was asked to render, in a process whose memo starts empty."""
     monkeypatch.setattr(filters, "_RENDERED", {})
-    seen: list[str] = []
-    original = filters.render_markdown
-
-    def counting(text: str):  # type: ignore[no-untyped-def]
-        seen.append(text)
-        return original(text)
-
-    monkeypatch.setattr(filters, "render_markdown", counting)
-    return seen
+    return record_calls(monkeypatch, filters, "render_markdown")
 
 
 def forget_rendered(monkeypatch: pytest.MonkeyPatch) -> None:

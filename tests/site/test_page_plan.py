@@ -9,6 +9,7 @@ from PIL import Image
 from storefront import content, page_plan
 from storefront.page_plan import plan
 from support.site_build import site_app
+from support.spying import record_calls
 
 
 def replace(path: Path, old: str, new: str) -> None:
@@ -54,7 +55,7 @@ def test_a_replan_after_an_edit_equals_a_plan_from_scratch(
         edit(content_dir)
         app.extensions["images"]._known.clear()  # a new build: photos looked at again
         index = content.load(app)
-        keyed = _count_keyed(monkeypatch)
+        keyed = record_calls(monkeypatch, page_plan, "_digest", lambda shared, data: data)
         replanned, _ = plan(app, index, previous=state)
         incremental = len(keyed)
         monkeypatch.undo()
@@ -82,15 +83,3 @@ def test_an_unreadable_or_foreign_state_means_a_plan_from_scratch(
         assert page_plan.PlanState.load(tmp_path / "missing.pickle") is None
         shuffled = page_plan.PlanState(state.structure, state.inputs, state.pages[::-1])
         assert plan(app, index, previous=shuffled)[0] == pages  # pages differ: keyed afresh
-
-
-def _count_keyed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    keyed: list[str] = []
-    original = page_plan._digest
-
-    def counting(shared: str, data: str) -> str:
-        keyed.append(data)
-        return original(shared, data)
-
-    monkeypatch.setattr(page_plan, "_digest", counting)
-    return keyed

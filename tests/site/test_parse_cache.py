@@ -8,6 +8,7 @@ import pytest
 from storefront import parse_cache
 from storefront.catalog import load_catalog
 from storefront.problems import ContentError
+from support.spying import record_calls
 
 
 def test_a_cached_load_equals_a_fresh_load(content_dir: Path, tmp_path: Path) -> None:
@@ -52,15 +53,7 @@ def test_a_damaged_cache_is_only_a_slower_load(content_dir: Path, tmp_path: Path
 
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    parsed: list[str] = []
-    original = parse_cache.validate_file
-
-    def counting(path: Path, model: type, slug: str | None):  # type: ignore[no-untyped-def]
-        parsed.append(path.name)
-        return original(path, model, slug)
-
-    monkeypatch.setattr(parse_cache, "validate_file", counting)
-    return parsed
+    return record_calls(monkeypatch, parse_cache, "validate_file", lambda path, *_: path.name)
 
 
 def test_an_edit_appends_to_the_cache_instead_of_rewriting_it(
