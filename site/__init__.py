@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from storefront.freeze import command as freeze_command
     from storefront.pages import assets, images, template_helpers, views
     from storefront.publish import commands as publish_commands
+    from storefront.search import page as search_page  # noqa: F401  (registers /busca/)
 
     content.init_app(app)
     assets.init_app(app)

@@ -6,6 +6,7 @@ would otherwise re-scan ten thousand sculptures to find its dozen.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
@@ -16,6 +17,7 @@ from functools import cached_property, lru_cache
 from storefront.content.catalog import Catalog
 from storefront.content.models import Sculpture
 
+EPOCH = dt.date(2000, 1, 1)  # "updated" of an empty catalog
 RELATED_LIMIT = 4
 FEATURED_LIMIT = 6
 NEWEST_LIMIT = 8
@@ -53,10 +55,18 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Card:
+    """What a listing shows of a piece: the piece and its artist's name."""
+
+    piece: Sculpture
+    artist_name: str
+
+
+@dataclass(frozen=True)
 class Page:
     number: int
     total: int
-    items: tuple[Sculpture, ...]
+    items: tuple[Card, ...]
 
 
 class CatalogIndex:
@@ -78,6 +88,21 @@ class CatalogIndex:
         }
         self.featured = tuple(s for s in self.published if s.featured)[:FEATURED_LIMIT]
         self.newest = self.published[:NEWEST_LIMIT]
+        self.feed = self.published[:FEED_LIMIT]
+        # When the catalog last changed, as far as a visitor can tell: its newest piece.
+        self.updated = max((s.added_on for s in self.published), default=EPOCH)
+        self._cards: dict[str, Card] = {}
+
+    def cards(self, pieces: tuple[Sculpture, ...]) -> tuple[Card, ...]:
+        """The cards of pieces, one object per piece for the life of the index."""
+        known = self._cards
+        found = []
+        for piece in pieces:
+            card = known.get(piece.slug)
+            if card is None:
+                card = known[piece.slug] = Card(piece, self.artist_name(piece))
+            found.append(card)
+        return tuple(found)
 
     # Worked out on first use: a freeze's search indexer, forked before the pages
     # are planned, never needs them.
@@ -102,10 +127,6 @@ class CatalogIndex:
             for slug in sorted(grouped, key=lambda k: labels[k].casefold())
         }
 
-    def piece_key(self, sculpture: Sculpture) -> str:
-        """What identifies a piece's data: its file's hash (cheaper than serialising it)."""
-        return self.catalog.sources[sculpture.slug]
-
     def artist_name(self, sculpture: Sculpture) -> str:
         return self.catalog.artists[sculpture.artist].name
 
@@ -124,4 +145,4 @@ class CatalogIndex:
         if not 1 <= number <= total:
             return None
         size = self.site.page_size
-        return Page(number, total, items[(number - 1) * size : number * size])
+        return Page(number, total, self.cards(items[(number - 1) * size : number * size]))

@@ -35,13 +35,14 @@ from jinja2 import FileSystemBytecodeCache
 from storefront.common.heap import collector_paused, heap_released_at_end
 from storefront.content import current as content
 from storefront.content.index import CatalogIndex
-from storefront.freeze import plan as page_plan
-from storefront.freeze.plan import PlannedPage
+from storefront.freeze.plan import PlannedPage, PlanState, page_code, photo_fingerprints, plan
 from storefront.freeze.workers import render
 from storefront.pages import markdown_cache
 from storefront.search.indexer import SearchBuild
+from storefront.search.records import records_code
 from storefront.search.shards import is_search_file, plan_shards, record_data
 
+STATE_NAME = "plan-state.pickle"
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
 
 
@@ -74,7 +75,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
     clock = _Clock(report)
     build_dir: Path = app.config["BUILD_DIR"]
     cache_dir: Path = app.config["CACHE_DIR"]
-    state_path = cache_dir / page_plan.STATE_NAME  # the last build's plan: what it wrote
+    state_path = cache_dir / STATE_NAME  # the last build's plan: what it wrote
     # Loading and planning make objects that live until the end (see forking).
     with collector_paused():
         index = content.load(app)
@@ -93,17 +94,19 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
             FREEZER_REMOVE_EXTRA_FILES=False,
         )
         empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-        shared = page_plan.shared_key(index)
-        last_plan = None if full else page_plan.PlanState.load(state_path)
+        last_plan = None if full else PlanState.load(state_path)
         previous = {} if last_plan is None else {p.url: p.key for p in last_plan.pages}
-        inputs = page_plan.piece_inputs(app, index)
-        shown = {p.slug: record_data(inputs[p.slug], index.artist_name(p)) for p in index.published}
-        shards = plan_shards(shown, shared)
+        fingerprints = photo_fingerprints(app, index)
+        shown = {
+            p.slug: record_data(fingerprints.piece(p), index.artist_name(p))
+            for p in index.published
+        }
+        shards = plan_shards(shown, records_code())
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, cache_dir)
     with search.start(force=not previous):
         with collector_paused():
-            pages, plan_state = page_plan.plan(app, index, shared, last_plan, inputs)
+            pages = plan(app, index, page_code(index), fingerprints)
             _check_coverage(app, pages)
             dirty = [page for page in pages if _needs_render(page, previous, str(build_dir))]
         clock("plan")
@@ -116,7 +119,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
     elif not empty:
         report.removed = _remove_stale(build_dir, expected)
-    plan_state.save(state_path)
+    PlanState(pages).save(state_path)
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started

@@ -63,7 +63,7 @@ def _warm_up(app: Flask, pages: list[PlannedPage]) -> None:
         # Every listing shows cards: render each once here, not once per worker.
         index = app.extensions["catalog_index"]
         with app.test_request_context(base + "/", base_url=app.config["FREEZER_BASE_URL"]):
-            fragments.cards(index.published, index)
+            fragments.cards(index.cards(index.published))
 
 
 def _freeze_worker(pages: list[PlannedPage]) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, send_file
+from storefront.pages.registry import SITE
 from storefront.pages.urls import url_for
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -61,10 +62,13 @@ def asset_url(logical: str) -> str:
     return url_for("assets.static_file", filename=manifest().hashed[logical])
 
 
-def asset_urls() -> Iterator[tuple[str, dict[str, str]]]:
+def asset_files() -> Iterator[dict[str, str]]:
     """Every fingerprinted asset, for the freezer."""
     for name in manifest().hashed.values():
-        yield "assets.static_file", {"filename": name}
+        yield {"filename": name}
+
+
+SITE.file("assets.static_file", asset_files)
 
 
 def send_immutable(path: Path | None) -> Response:

@@ -20,8 +20,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from markupsafe import Markup
-from storefront.content.index import CatalogIndex
-from storefront.content.models import Sculpture, SiteConfig
+from storefront.content.index import Card
+from storefront.content.models import SiteConfig
 from storefront.pages.images import ResponsiveImage, image_url_prefix, responsive_image
 from storefront.pages.urls import script_root
 
@@ -72,23 +72,24 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["picture_sources"] = picture_sources
 
 
-def card(piece: Sculpture, index: CatalogIndex, level: int = 2, eager: bool = False) -> Markup:
-    """A sculpture's card (<li>) for grids, rendered once per app root.
+def card(item: Card, level: int = 2, eager: bool = False) -> Markup:
+    """A sculpture's card (<li>) for grids, rendered once per catalog and app root.
 
     Its other forms (a level-3 heading for related works, an eager image above
     the fold) are the same card with one heading or one attribute changed, so
     they are made from it by substitution rather than rendered again.
     """
+    index = current_app.extensions["catalog_index"]  # the catalog the cards come from
     cards = _cards.entries(index)
-    key = (script_root(), piece.slug, level, eager)
+    key = (script_root(), item.piece.slug, level, eager)
     html = cards.get(key)
     if html is None:
         if (level, eager) != (2, False):
-            html = _card_variant(card(piece, index), level, eager)
+            html = _card_variant(card(item), level, eager)
         if html is None:
             # A macro called directly: no template context to build, no import to resolve.
             render = macro("_card.html", "sculpture_card")
-            html = render(piece, level, eager, index, index.site)
+            html = render(item, level, eager, index.site)
         cards[key] = html
     return html
 
@@ -114,15 +115,13 @@ def _card_variant(base: Markup, level: int, eager: bool) -> Markup | None:
     return Markup(html)
 
 
-def cards(
-    pieces: Sequence[Sculpture], index: CatalogIndex, level: int = 2, eager_count: int = 0
-) -> list[Markup]:
+def cards(items: Sequence[Card], level: int = 2, eager_count: int = 0) -> list[Markup]:
     """The cards of a grid; the first `eager_count` images load eagerly (above the fold).
 
     One call per grid rather than one per card: the grid macro then loops
     without Jinja's loop object and a template call per card.
     """
-    return [card(piece, index, level, n < eager_count) for n, piece in enumerate(pieces)]
+    return [card(item, level, n < eager_count) for n, item in enumerate(items)]
 
 
 def chrome(template: str, site: SiteConfig) -> Markup:

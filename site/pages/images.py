@@ -23,6 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, url_for
 from storefront.common.file_digests import FileDigests
 from storefront.common.state_files import write_atomically
 from storefront.pages.assets import send_immutable
+from storefront.pages.registry import SITE
 from storefront.pages.urls import script_root
 
 WIDTHS = (400, 800, 1200)
@@ -192,9 +193,12 @@ def image_url_prefix() -> str:
     return prefix
 
 
-def variant_urls() -> Iterator[tuple[str, dict[str, str]]]:
+def variant_files() -> Iterator[dict[str, str]]:
     for variant in sorted(pipeline().all_variants(), key=lambda v: v.name):
-        yield "images.variant", {"name": variant.name}
+        yield {"name": variant.name}
+
+
+SITE.file("images.variant", variant_files)
 
 
 @bp.route("/img/<name>")

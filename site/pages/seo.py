@@ -1,4 +1,8 @@
-"""URLs, and what search engines and link previews read: canonical URLs and JSON-LD."""
+"""What search engines and link previews read: JSON-LD blocks made from a page's data.
+
+Templates call these with what their context holds (a piece, its artist, the
+store's settings), so the blocks show nothing a page's key does not cover.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
-from storefront.content.index import CatalogIndex
-from storefront.content.models import Sculpture
-from storefront.pages.urls import absolute_url, external
+from storefront.content.models import Artist, Sculpture, SiteConfig
+from storefront.pages.images import image_url, responsive_image
+from storefront.pages.urls import absolute_url, external, url_for
 
 SCHEMA_AVAILABILITY = {
     "available": "https://schema.org/InStock",
@@ -28,10 +32,29 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup('<script type="application/ld+json">' + text + "</script>")
 
 
-def product_ld(index: CatalogIndex, sculpture: Sculpture, image_urls: list[str]) -> Markup:
-    base = str(index.site.base_url)
+def photo_urls(piece: Sculpture, site: SiteConfig) -> list[str]:
+    """Public URLs of a piece's photos (their fallback JPEGs), for previews and Product data."""
+    base = str(site.base_url)
+    return [absolute_url(image_url(responsive_image(i.file).fallback), base) for i in piece.images]
+
+
+def organization_ld(site: SiteConfig) -> Markup:
+    return json_ld(
+        {
+            "@context": "https://schema.org",
+            "@type": "ArtGallery",
+            "name": site.name,
+            "url": str(site.base_url),
+            "email": site.contact.email,
+            "telephone": site.contact.phone,
+        }
+    )
+
+
+def product_ld(sculpture: Sculpture, artist: Artist, site: SiteConfig) -> Markup:
+    base = str(site.base_url)
     url = external("pages.sculpture", base, slug=sculpture.slug)
-    artist = index.catalog.artists[sculpture.artist]
+    image_urls = photo_urls(sculpture, site)
     return json_ld(
         {
             "@context": "https://schema.org",
@@ -43,7 +66,7 @@ def product_ld(index: CatalogIndex, sculpture: Sculpture, image_urls: list[str])
             "image": image_urls,
             "description": sculpture.description.split("\n\n")[0].strip(),
             "material": ", ".join(sculpture.materials),
-            "brand": {"@type": "Brand", "name": index.site.name},
+            "brand": {"@type": "Brand", "name": site.name},
             "creator": {
                 "@type": "Person",
                 "name": artist.name,
@@ -60,7 +83,7 @@ def product_ld(index: CatalogIndex, sculpture: Sculpture, image_urls: list[str])
                 "priceCurrency": sculpture.price.currency,
                 "availability": SCHEMA_AVAILABILITY["available"],
                 "itemCondition": "https://schema.org/NewCondition",
-                "seller": {"@type": "Organization", "name": index.site.name},
+                "seller": {"@type": "Organization", "name": site.name},
             },
         }
     )
@@ -70,8 +93,17 @@ def _quantity(value: Decimal, unit: str) -> dict[str, Any]:
     return {"@type": "QuantitativeValue", "value": float(value), "unitCode": unit}
 
 
-def breadcrumbs_ld(trail: list[tuple[str, str]], base_url: str) -> Markup:
+Crumb = tuple[str, str, dict[str, Any]]  # (name, endpoint, values)
+
+
+def crumb_links(trail: list[Crumb]) -> list[tuple[str, str]]:
+    """(name, app path) of each step of a page's trail."""
+    return [(name, url_for(endpoint, **values)) for name, endpoint, values in trail]
+
+
+def breadcrumbs_ld(links: list[tuple[str, str]], site: SiteConfig) -> Markup:
     """BreadcrumbList for a trail of (name, app path)."""
+    base_url = str(site.base_url)
     return json_ld(
         {
             "@context": "https://schema.org",
@@ -83,7 +115,7 @@ def breadcrumbs_ld(trail: list[tuple[str, str]], base_url: str) -> Markup:
                     "name": name,
                     "item": absolute_url(path, base_url),
                 }
-                for position, (name, path) in enumerate(trail, start=1)
+                for position, (name, path) in enumerate(links, start=1)
             ],
         }
     )

@@ -10,6 +10,13 @@ from flask import Flask, request
 from storefront.content.current import get_index
 from storefront.content.index import Page, slugify
 from storefront.pages import filters, fragments, urls
+from storefront.pages.seo import (
+    breadcrumbs_ld,
+    crumb_links,
+    organization_ld,
+    photo_urls,
+    product_ld,
+)
 from storefront.pages.urls import external
 
 
@@ -21,6 +28,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["external"] = _external
     app.jinja_env.globals["pagination_window"] = pagination_window
+    for helper in (breadcrumbs_ld, crumb_links, organization_ld, photo_urls, product_ld):
+        app.jinja_env.globals[helper.__name__] = helper
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_page_context)

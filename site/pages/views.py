@@ -1,66 +1,86 @@
-"""The catalog's pages. Every URL ends in '/', so each freezes to index.html."""
+"""The catalog's page types. Every URL ends in '/', so each freezes to index.html.
+
+Each function returns a page's context: the data its template shows, chosen
+from the catalog index, never the index itself (see registry). Formatting
+(URLs, JSON-LD, prices) happens in the templates and their helpers, so the
+contexts stay cheap to make for every page of the site at each freeze.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections.abc import Iterator
+from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import abort
 from storefront.content.current import get_index
-from storefront.content.index import FEED_LIMIT, CatalogIndex, Term
-from storefront.pages.images import image_url, responsive_image
-from storefront.pages.seo import breadcrumbs_ld, json_ld, product_ld
-from storefront.pages.urls import absolute_url, external, url_for
-from storefront.search.shards import bundles_for
+from storefront.content.index import CatalogIndex, Term
+from storefront.content.models import SiteConfig
+from storefront.pages.registry import SITE, Context, Values
+from storefront.pages.urls import external
 
-bp = Blueprint("pages", __name__)
-
-
-def _render(template: str, **context: object) -> str:
-    index = get_index()
-    return render_template(template, index=index, site=index.site, **context)
+bp = SITE.blueprint
+HOME = ("Início", "pages.home", {})
 
 
-@bp.route("/")
-def home() -> str:
-    index = get_index()
-    base = str(index.site.base_url)
-    organization = json_ld(
-        {
-            "@context": "https://schema.org",
-            "@type": "ArtGallery",
-            "name": index.site.name,
-            "url": base,
-            "email": index.site.contact.email,
-            "telephone": index.site.contact.phone,
-        }
-    )
-    return _render("home.html", organization=organization)
+def _newest(index: CatalogIndex, **_values: Any) -> dt.date:
+    return index.updated
 
 
-@bp.route("/esculturas/", defaults={"page": 1})
-@bp.route("/esculturas/pagina/<int:page>/")
-def catalog(page: int) -> str:
-    index = get_index()
+def _listing_pages(items: tuple, index: CatalogIndex, **values: Any) -> Iterator[Values]:
+    for number in range(1, index.page_count(items) + 1):
+        yield {**values, "page": number}
+
+
+@SITE.page("/", template="home.html", lastmod=_newest)
+def home(index: CatalogIndex) -> Context:
+    return {
+        "count": len(index.published),
+        "featured": index.cards(index.featured),
+        "newest": index.cards(index.newest),
+    }
+
+
+@SITE.page(
+    ("/esculturas/", {"page": 1}),
+    "/esculturas/pagina/<int:page>/",
+    template="listing.html",
+    each=lambda index: _listing_pages(index.published, index),
+    lastmod=_newest,
+)
+def catalog(index: CatalogIndex, page: int) -> Context:
     return _listing(index, index.published, page, "pages.catalog", {}, "Todas as esculturas", [])
 
 
-@bp.route("/temas/<slug>/", defaults={"page": 1})
-@bp.route("/temas/<slug>/pagina/<int:page>/")
-def tag(slug: str, page: int) -> str:
-    index = get_index()
+def _term_pages(terms: dict[str, Term], index: CatalogIndex) -> Iterator[Values]:
+    for slug, term in terms.items():
+        yield from _listing_pages(term.sculptures, index, slug=slug)
+
+
+@SITE.page(
+    ("/temas/<slug>/", {"page": 1}),
+    "/temas/<slug>/pagina/<int:page>/",
+    template="listing.html",
+    each=lambda index: _term_pages(index.tags, index),
+    lastmod=_newest,
+)
+def tag(index: CatalogIndex, slug: str, page: int) -> Context:
     term = _term(index.tags, slug)
-    trail = [("Temas", url_for("pages.tags"))]
+    trail = [("Temas", "pages.tags", {})]
     return _listing(index, term.sculptures, page, "pages.tag", {"slug": slug}, term.label, trail)
 
 
-@bp.route("/materiais/<slug>/", defaults={"page": 1})
-@bp.route("/materiais/<slug>/pagina/<int:page>/")
-def material(slug: str, page: int) -> str:
-    index = get_index()
+@SITE.page(
+    ("/materiais/<slug>/", {"page": 1}),
+    "/materiais/<slug>/pagina/<int:page>/",
+    template="listing.html",
+    each=lambda index: _term_pages(index.materials, index),
+    lastmod=_newest,
+)
+def material(index: CatalogIndex, slug: str, page: int) -> Context:
     term = _term(index.materials, slug)
-    trail = [("Materiais", url_for("pages.materials"))]
+    trail = [("Materiais", "pages.materials", {})]
     values = {"slug": slug}
     return _listing(index, term.sculptures, page, "pages.material", values, term.label, trail)
 
@@ -79,177 +99,136 @@ def _listing(
     endpoint: str,
     values: dict[str, str],
     title: str,
-    trail: list[tuple[str, str]],
-) -> str:
+    trail: list[tuple[str, str, dict[str, Any]]],
+) -> Context:
     page = index.page(items, number)
     if page is None:
         abort(404)
-    first = url_for(endpoint, **values)
-    crumbs = [("Início", url_for("pages.home")), *trail, (title, first)]
-    heading = title if number == 1 else f"{title} — página {number}"
-    return _render(
-        "listing.html",
-        page=page,
-        endpoint=endpoint,
-        values=values,
-        title=heading,
-        count=len(items),
-        crumbs=crumbs,
-        crumbs_ld=breadcrumbs_ld(crumbs, str(index.site.base_url)),
-    )
+    return {
+        "page": page,
+        "endpoint": endpoint,
+        "values": values,
+        "title": title if number == 1 else f"{title} — página {number}",
+        "count": len(items),
+        "crumbs": [HOME, *trail, (title, endpoint, values)],
+    }
 
 
-@bp.route("/esculturas/<slug>/")
-def sculpture(slug: str) -> str:
-    index = get_index()
+def _sculpture_added(index: CatalogIndex, slug: str) -> dt.date:
+    return index.by_slug[slug].added_on
+
+
+@SITE.page(
+    "/esculturas/<slug>/",
+    template="sculpture.html",
+    each=lambda index: ({"slug": slug} for slug in index.by_slug),
+    lastmod=_sculpture_added,
+)
+def sculpture(index: CatalogIndex, slug: str) -> Context:
     piece = index.by_slug.get(slug)
     if piece is None:
         abort(404)
-    artist = index.catalog.artists[piece.artist]
-    crumbs = [
-        ("Início", url_for("pages.home")),
-        ("Esculturas", url_for("pages.catalog")),
-        (piece.title, url_for("pages.sculpture", slug=slug)),
-    ]
-    base = str(index.site.base_url)
-    fallbacks = [responsive_image(i.file).fallback for i in piece.images]
-    image_urls = [absolute_url(image_url(variant), base) for variant in fallbacks]
-    return _render(
-        "sculpture.html",
-        piece=piece,
-        artist=artist,
-        related=index.related(piece),
-        crumbs=crumbs,
-        crumbs_ld=breadcrumbs_ld(crumbs, base),
-        product=product_ld(index, piece, image_urls),
-        og_image=image_urls[0],
-    )
+    return {
+        "piece": piece,
+        "artist": index.catalog.artists[piece.artist],
+        "related": index.cards(index.related(piece)),
+        "crumbs": [
+            HOME,
+            ("Esculturas", "pages.catalog", {}),
+            (piece.title, "pages.sculpture", {"slug": slug}),
+        ],
+    }
 
 
-@bp.route("/artistas/")
-def artists() -> str:
-    return _render("artists.html")
+@SITE.page("/artistas/", template="artists.html", lastmod=_newest)
+def artists(index: CatalogIndex) -> Context:
+    people = index.catalog.artists
+    return {"artists": [(people[slug], len(works)) for slug, works in index.works.items()]}
 
 
-@bp.route("/artistas/<slug>/")
-def artist(slug: str) -> str:
-    index = get_index()
+def _artist_updated(index: CatalogIndex, slug: str) -> dt.date:
+    return max(s.added_on for s in index.works[slug])
+
+
+@SITE.page(
+    "/artistas/<slug>/",
+    template="artist.html",
+    each=lambda index: ({"slug": slug} for slug in index.works),
+    lastmod=_artist_updated,
+)
+def artist(index: CatalogIndex, slug: str) -> Context:
     person = index.catalog.artists.get(slug)
     if person is None or slug not in index.works:
         abort(404)
-    crumbs = [
-        ("Início", url_for("pages.home")),
-        ("Artistas", url_for("pages.artists")),
-        (person.name, url_for("pages.artist", slug=slug)),
-    ]
-    return _render(
-        "artist.html",
-        person=person,
-        works=index.works[slug],
-        crumbs=crumbs,
-        crumbs_ld=breadcrumbs_ld(crumbs, str(index.site.base_url)),
-    )
+    return {
+        "person": person,
+        "works": index.cards(index.works[slug]),
+        "crumbs": [
+            HOME,
+            ("Artistas", "pages.artists", {}),
+            (person.name, "pages.artist", {"slug": slug}),
+        ],
+    }
 
 
-@bp.route("/temas/")
-def tags() -> str:
-    return _render("terms.html", terms=get_index().tags, endpoint="pages.tag", title="Temas")
+def _terms(terms: dict[str, Term], endpoint: str, title: str) -> Context:
+    shown = [(slug, term.label, len(term.sculptures)) for slug, term in terms.items()]
+    return {"terms": shown, "endpoint": endpoint, "title": title}
 
 
-@bp.route("/materiais/")
-def materials() -> str:
-    index = get_index()
-    return _render(
-        "terms.html", terms=index.materials, endpoint="pages.material", title="Materiais"
-    )
+@SITE.page("/temas/", template="terms.html", lastmod=_newest)
+def tags(index: CatalogIndex) -> Context:
+    return _terms(index.tags, "pages.tag", "Temas")
 
 
-@bp.route("/sobre/")
-def about() -> str:
-    return _render("about.html")
+@SITE.page("/materiais/", template="terms.html", lastmod=_newest)
+def materials(index: CatalogIndex) -> Context:
+    return _terms(index.materials, "pages.material", "Materiais")
 
 
-@bp.route("/busca/")
-def search() -> str:
-    return _render("search.html", bundles=bundles_for(get_index().by_slug))
+@SITE.page("/sobre/", template="about.html", lastmod=_newest)
+def about(index: CatalogIndex) -> Context:
+    return {}
 
 
-@bp.route("/404.html")
-def not_found_page() -> str:
-    return _render("404.html")
+@SITE.page("/404.html", template="404.html")
+def not_found_page(index: CatalogIndex) -> Context:
+    return {}
 
 
 @bp.app_errorhandler(404)
 def not_found(_error: Exception) -> tuple[str, int]:
-    return _render("404.html"), 404
+    page = SITE.page_type("pages.not_found_page").render(get_index(), {})
+    return str(page), 404
 
 
-@bp.route("/robots.txt")
-def robots() -> Response:
-    base = str(get_index().site.base_url)
-    sitemap = external("pages.sitemap", base)
-    body = f"User-agent: *\nDisallow: /api/\nAllow: /\n\nSitemap: {sitemap}\n"
-    return Response(body, mimetype="text/plain")
+def _robots(site: SiteConfig, _context: Context) -> str:
+    sitemap = external("pages.sitemap", str(site.base_url))
+    return f"User-agent: *\nDisallow: /api/\nAllow: /\n\nSitemap: {sitemap}\n"
 
 
-@bp.route("/sitemap.xml")
-def sitemap() -> Response:
-    index = get_index()
-    entries = sorted(_sitemap_entries(index))
-    return Response(render_template("sitemap.xml", entries=entries), mimetype="application/xml")
+@SITE.page("/robots.txt", template=_robots, mimetype="text/plain")
+def robots(index: CatalogIndex) -> Context:
+    return {}
 
 
-def sitemap_paths() -> Iterator[tuple[str, dict]]:
-    """Every canonical page (endpoint, values): the sitemap lists exactly these."""
-    index = get_index()
-    yield "pages.home", {}
-    for number in range(1, index.page_count(index.published) + 1):
-        yield "pages.catalog", {"page": number}
-    for slug in index.by_slug:
-        yield "pages.sculpture", {"slug": slug}
-    yield "pages.artists", {}
-    for slug in index.works:
-        yield "pages.artist", {"slug": slug}
-    yield "pages.tags", {}
-    yield "pages.materials", {}
-    for endpoint, terms in (("pages.tag", index.tags), ("pages.material", index.materials)):
-        for slug, term in terms.items():
-            for number in range(1, index.page_count(term.sculptures) + 1):
-                yield endpoint, {"slug": slug, "page": number}
-    yield "pages.about", {}
-    yield "pages.search", {}
+@SITE.page("/sitemap.xml", template="sitemap.xml", mimetype="application/xml")
+def sitemap(index: CatalogIndex) -> Context:
+    """Every page a type lists in the sitemap, with when it last changed."""
+    return {"entries": list(SITE.sitemap(index))}
 
 
-def _sitemap_entries(index: CatalogIndex) -> Iterator[tuple[str, str]]:
-    base = str(index.site.base_url)
-    newest = max((s.added_on for s in index.published), default=dt.date(2000, 1, 1))
-    for endpoint, values in sitemap_paths():
-        lastmod = newest
-        if endpoint == "pages.sculpture":
-            lastmod = index.by_slug[values["slug"]].added_on
-        elif endpoint == "pages.artist":
-            lastmod = max(s.added_on for s in index.works[values["slug"]])
-        yield external(endpoint, base, **values), lastmod.isoformat()
+@SITE.page("/feed.atom", template="feed.xml", mimetype="application/atom+xml")
+def feed(index: CatalogIndex) -> Context:
+    return {"entries": index.cards(index.feed), "updated": index.updated}
 
 
-@bp.route("/feed.atom")
-def feed() -> Response:
-    index = get_index()
-    pieces = index.published[:FEED_LIMIT]
-    updated = pieces[0].added_on if pieces else dt.date(2000, 1, 1)
-    body = render_template("feed.xml", index=index, site=index.site, pieces=pieces, updated=updated)
-    return Response(body, mimetype="application/atom+xml")
+def _inventory_json(_site: SiteConfig, context: Context) -> str:
+    data = {"version": 1, "sculptures": context["sculptures"]}
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
-@bp.route("/inventory.json")
-def inventory() -> Response:
+@SITE.page("/inventory.json", template=_inventory_json, mimetype="application/json")
+def inventory(index: CatalogIndex) -> Context:
     """Edition sizes for the availability API (slug -> units), published pieces only."""
-    index = get_index()
-    data = {
-        "version": 1,
-        "sculptures": {
-            s.slug: s.edition_size for s in sorted(index.published, key=lambda s: s.slug)
-        },
-    }
-    body = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    return Response(body, mimetype="application/json")
+    return {"sculptures": {s.slug: s.edition_size for s in index.published}}

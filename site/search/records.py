@@ -15,11 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from storefront import common, content, pages, search
+from storefront.common.code_version import code_version
 from storefront.content.index import CatalogIndex, price_band
 from storefront.content.models import Sculpture
 from storefront.pages.filters import markdown, money
 from storefront.pages.images import image_url
 from storefront.pages.urls import SiteUrls, path_prefix
+
+
+def records_code() -> str:
+    """The code a record depends on: the content models, the pages' helpers it formats with
+    (Markdown, prices, URLs) and this stage; a change re-indexes every shard."""
+    return code_version([common, content, pages, search])
 
 
 @dataclass(frozen=True)

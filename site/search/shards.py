@@ -85,7 +85,7 @@ class Shard:
 def record_data(piece_input: str, artist_name: str) -> str:
     """What a search record shows that content can change (hashed by plan_shards).
 
-    `piece_input` is the piece's file hash and image variants (page_plan.piece_inputs).
+    `piece_input` is the piece's token: its file's hash and its photos' variants (pages.keys).
     """
     return f"{piece_input}\0{artist_name}"
 

@@ -244,8 +244,9 @@ def test_an_edit_rerenders_only_the_pages_that_show_it(content_dir: Path, tmp_pa
     path = content_dir / "sculptures/raiz.yaml"
     path.write_text(path.read_text().replace("800.50", "800.90"), encoding="utf-8")
     edited = freeze(content_dir, tmp_path)
-    # its page, home (newest), a catalog page, two material pages, two tag pages, its artist
-    assert edited.rendered == 8
+    # its page, home (newest), a catalog page, two material pages, two tag pages, its artist,
+    # and the feed, which lists the piece (a key covers the whole piece, price included)
+    assert edited.rendered == 9
     assert edited.search_indexed
     html = (tmp_path / "site/esculturas/raiz/index.html").read_text(encoding="utf-8")
     assert "R$\xa0800,90" in html
@@ -460,7 +461,7 @@ def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Pat
     app = site_app(content_dir, tmp_path)
     with app.app_context():
         index = content.load(app)
-        pages, _ = plan(app, index)
+        pages = plan(app, index)
         with app.test_request_context(base_url="/loja"):
             expected = [url_for(p.endpoint, **p.values)[len("/loja") :] for p in pages]
     assert [p.url for p in pages] == expected

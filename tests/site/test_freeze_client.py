@@ -27,7 +27,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 def test_every_planned_page_is_answered_as_flask_answers_it(app: Flask) -> None:
     with app.app_context():
-        pages, _ = plan(app, content.load(app))
+        pages = plan(app, content.load(app))
     flask_client, freeze_client = app.test_client(), FreezeClient(app)
     assert len(pages) > 30
     for page in pages:

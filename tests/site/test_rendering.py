@@ -141,7 +141,7 @@ def test_every_form_of_a_card_is_what_its_macro_renders(
     with app.test_request_context("/", base_url="http://teste.example/loja/"):
         index = content.load(app)
         render = fragments.macro("_card.html", "sculpture_card")
-        for piece in index.published:
-            fragments.card(piece, index)  # the base form, which the others are made from
-            expected = render(piece, level, eager, index, index.site)
-            assert fragments.card(piece, index, level, eager) == expected
+        for card in index.cards(index.published):
+            fragments.card(card)  # the base form, which the others are made from
+            expected = render(card, level, eager, index.site)
+            assert fragments.card(card, level, eager) == expected
