@@ -23,12 +23,13 @@ import pydantic
 
 from storefront.content import models
 from storefront.common.file_digests import FileDigests
+from storefront.common.parallel import fork_map
 from storefront.content.models import ContentModel
 from storefront.common.pickle_log import PickleLog
 from storefront.content.problems import Problem
 from storefront.content.validation import validate_file
 
-PARALLEL_THRESHOLD = 400
+PARSE_SECONDS = 0.0004  # PyYAML and pydantic on one small content file
 
 
 @dataclass(frozen=True)
@@ -174,17 +175,7 @@ def _digests(jobs: Sequence[Job], files: FileDigests) -> list[str]:
 
 
 def _parse(jobs: list[Job]) -> list[Result]:
-    workers = min(os.cpu_count() or 1, 4)
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or sys.platform != "linux":
-        return [_parse_one(job) for job in jobs]
-    chunk = -(-len(jobs) // workers)
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(_parse_chunk, [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)])
-    return [result for part in parts for result in part]
-
-
-def _parse_chunk(jobs: list[Job]) -> list[Result]:
-    return [_parse_one(job) for job in jobs]
+    return fork_map(_parse_one, jobs, item_seconds=PARSE_SECONDS)
 
 
 def _parse_one(job: Job) -> Result:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,12 +20,14 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, url_for
 from storefront.common.file_digests import FileDigests
+from storefront.common.parallel import fork_map
 from storefront.common.state_files import write_atomically
 from storefront.pages.assets import send_immutable
 from storefront.pages.registry import SITE
 from storefront.pages.urls import script_root
 
 WIDTHS = (400, 800, 1200)
+ENCODE_SECONDS = 0.3  # every variant of one photo; a large photo takes seconds
 FORMATS = {  # extension -> (Pillow format, encoder options)
     "avif": ("AVIF", {"quality": 55, "speed": 8}),
     "webp": ("WEBP", {"quality": 78, "method": 4}),
@@ -100,11 +101,7 @@ class ImagePipeline:
                 jobs.append((self.source_dir / name, self.cache_dir, key))
             else:
                 self._known[name] = cached
-        if len(jobs) > 1 and (os.cpu_count() or 1) > 1:
-            with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
-                encoded = pool.map(_encode, jobs, chunksize=1)
-        else:
-            encoded = [_encode(job) for job in jobs]
+        encoded = fork_map(_encode, jobs, item_seconds=ENCODE_SECONDS)
         self._known.update((image.source, image) for image in encoded)
 
     def variant_path(self, name: str) -> Path | None:

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import multiprocessing
-import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from storefront.common.parallel import fork_map
 from storefront.common.pickle_log import PickleLog
 from storefront.pages import filters
 
-PARALLEL_THRESHOLD = 2000  # below this, forking workers costs more than it saves
+TEXT_SECONDS = 0.00015  # markdown-it on a two-paragraph description
 
 
 def renderer_version() -> str:
@@ -55,8 +53,4 @@ def prerender(texts: Iterable[str], path: Path | None) -> int:
 
 def _render_all(texts: list[str]) -> list[str]:
     """Render on every core when there are enough texts (a first build, a new renderer)."""
-    workers = os.cpu_count() or 1
-    if len(texts) < PARALLEL_THRESHOLD or workers < 2 or sys.platform != "linux":
-        return [filters.render_markdown(text) for text in texts]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(filters.render_markdown, texts, chunksize=256)
+    return fork_map(filters.render_markdown, texts, item_seconds=TEXT_SECONDS)

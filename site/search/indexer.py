@@ -12,13 +12,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import sys
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from flask import Flask
 from storefront.common.heap import shared_heap
+from storefront.common.parallel import can_fork
 from storefront.common.state_files import read_json_object, write_json
 from storefront.content.index import CatalogIndex
 from storefront.search.bundles import canonicalize
@@ -57,7 +57,7 @@ class SearchBuild:
             if bundles.get(shard.bundle) != shard.key
             or not (self.build_dir / shard.bundle / "pagefind.js").is_file()
         ]
-        if self._stale and sys.platform == "linux":  # else wait() runs them
+        if self._stale and can_fork():  # else wait() runs them
             context = multiprocessing.get_context("fork")
             self._receiver, sender = context.Pipe(duplex=False)
             self._process = context.Process(

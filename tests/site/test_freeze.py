@@ -299,9 +299,10 @@ def test_parallel_workers_produce_the_same_site(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storefront.freeze.workers as freezing
+    from storefront.common import parallel
 
     serial = freeze(content_dir, tmp_path / "serial", workers=1)
-    monkeypatch.setattr(freezing, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_SECONDS", 0)
     monkeypatch.setattr(freezing, "CARD_WARM_UP_PAGES", 1)  # cards rendered before the fork
     freeze(content_dir, tmp_path / "parallel", workers=2)
     assert serial.rendered > 0

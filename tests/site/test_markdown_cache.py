@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import Markup
+from storefront.common import parallel
 from storefront.pages import filters, markdown_cache
 from support.site_build import freeze
 from support.spying import record_calls
@@ -120,7 +121,7 @@ def test_many_new_texts_are_rendered_on_every_core_to_the_same_html(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(filters, "_RENDERED", {})
-    monkeypatch.setattr(markdown_cache, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_SECONDS", 0)
     texts = [f"Peça *{n}*.\n\nTiragem de {n} exemplares." for n in range(50)]
     assert markdown_cache.prerender(texts, tmp_path / "md.pickle") == 50
     for text in texts:
