@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from storefront.common.cache_files import content_stats_file
 from storefront.common.file_digests import FileDigests
 from storefront.content.models import Artist, Sculpture, SiteConfig
 from storefront.content.parsing import Job, ParseCache, parse_all
@@ -73,7 +74,7 @@ def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:
     artists: dict[str, Artist | None] = {}
     sculptures: dict[str, tuple[Job, Sculpture]] = {}
     sources: dict[str, str] = {}
-    parsed = parse_all(jobs, ParseCache(cache_file), FileDigests(_stats_file(cache_file)))
+    parsed = parse_all(jobs, ParseCache(cache_file), FileDigests(content_stats_file(cache_file)))
     for job, ((model, found), digest) in zip(jobs, parsed, strict=True):
         problems.extend(found)
         if job.kind == "site":
@@ -106,11 +107,6 @@ class _ImageFiles:
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
-
-
-def _stats_file(cache_file: Path | None) -> Path | None:
-    """Where the content files' digests are kept, beside the parse cache."""
-    return None if cache_file is None else cache_file.with_name(cache_file.name + ".stats")
 
 
 def _collect(folder: Path, problems: list[Problem]) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import FileSystemBytecodeCache
+from storefront.common.cache_files import CacheFiles
 from storefront.common.heap import collector_paused, heap_released_at_end
 from storefront.content import current as content
 from storefront.content.index import CatalogIndex
@@ -42,7 +43,6 @@ from storefront.search.indexer import SearchBuild
 from storefront.search.records import records_code
 from storefront.search.shards import is_search_file, plan_shards, record_data
 
-STATE_NAME = "plan-state.pickle"
 UNFROZEN_ENDPOINTS = {"preview.pagefind"}  # live-preview helpers, never part of the site
 
 
@@ -74,8 +74,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
     report = FreezeReport()
     clock = _Clock(report)
     build_dir: Path = app.config["BUILD_DIR"]
-    cache_dir: Path = app.config["CACHE_DIR"]
-    state_path = cache_dir / STATE_NAME  # the last build's plan: what it wrote
+    caches = CacheFiles.of(app.config)
     # Loading and planning make objects that live until the end (see forking).
     with collector_paused():
         index = content.load(app)
@@ -84,17 +83,17 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
             image.file for piece in index.published for image in piece.images
         )
         clock("images")
-        markdown_cache.prerender(_markdown_texts(index), _markdown_cache_file(app))
+        markdown_cache.prerender(_markdown_texts(index), caches.markdown)
         clock("markdown")
         # Compiling the templates is most of the cost of a rebuild that renders a few pages.
-        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(_mkdir(cache_dir / "templates")))
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(_mkdir(caches.templates)))
         app.config.update(
             FREEZER_DESTINATION=str(build_dir),
             FREEZER_BASE_URL=str(index.site.base_url),
             FREEZER_REMOVE_EXTRA_FILES=False,
         )
         empty = not build_dir.is_dir() or not any(build_dir.iterdir())
-        last_plan = None if full else PlanState.load(state_path)
+        last_plan = None if full else PlanState.load(caches.plan_state)
         previous = {} if last_plan is None else {p.url: p.key for p in last_plan.pages}
         fingerprints = photo_fingerprints(app, index)
         shown = {
@@ -103,7 +102,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         }
         shards = plan_shards(shown, records_code())
     # The index needs only the content, so it is built while the pages are planned and rendered.
-    search = SearchBuild(app, shards, build_dir, cache_dir)
+    search = SearchBuild(app, shards, build_dir, caches)
     with search.start(force=not previous):
         with collector_paused():
             pages = plan(app, index, page_code(index), fingerprints)
@@ -119,7 +118,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
         report.removed = _remove_files(build_dir, {_file_for(url) for url in previous} - expected)
     elif not empty:
         report.removed = _remove_stale(build_dir, expected)
-    PlanState(pages).save(state_path)
+    PlanState(pages).save(caches.plan_state)
     report.pages = len(pages)
     report.rendered = len(dirty)
     report.seconds = time.perf_counter() - started
@@ -133,12 +132,6 @@ def _markdown_texts(index: CatalogIndex) -> Iterator[str]:
         yield index.catalog.artists[slug].bio
     for piece in index.published:
         yield piece.description
-
-
-def _markdown_cache_file(app: Flask) -> Path | None:
-    """Beside the parse cache: both outlive build/ and depend only on content and code."""
-    parse_cache = app.config.get("PARSE_CACHE_FILE")
-    return None if parse_cache is None else Path(parse_cache).with_name("markdown.pickle")
 
 
 class _Clock:

@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, url_for
+from storefront.common.cache_files import image_sources_file
 from storefront.common.file_digests import FileDigests
 from storefront.common.parallel import fork_map
 from storefront.common.state_files import write_atomically
@@ -34,7 +35,6 @@ FORMATS = {  # extension -> (Pillow format, encoder options)
     "jpg": ("JPEG", {"quality": 80, "optimize": True, "progressive": True}),
 }
 SETTINGS_VERSION = hashlib.sha256(json.dumps([WIDTHS, FORMATS], sort_keys=True).encode()).digest()
-SOURCES_STATE = ".sources.stats"  # in the cache folder, never served (see variant_path)
 
 bp = Blueprint("images", __name__)
 
@@ -86,7 +86,7 @@ class ImagePipeline:
         """
         todo = sorted(set(file_names) - set(self._known))
         if todo:
-            sources = FileDigests(self.cache_dir / SOURCES_STATE)
+            sources = FileDigests(image_sources_file(self.cache_dir))
             self._prepare(todo, sources)
             sources.save()
 

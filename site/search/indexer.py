@@ -17,6 +17,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from flask import Flask
+from storefront.common.cache_files import CacheFiles
 from storefront.common.heap import shared_heap
 from storefront.common.parallel import can_fork
 from storefront.common.state_files import read_json_object, write_json
@@ -27,7 +28,6 @@ from storefront.search.records import ShardRecords
 from storefront.search.shards import SEARCH_DIR, Shard, is_search_file
 
 PAGEFIND: tuple[str, ...] | None = None  # the service's command; None: the wheel's binary
-STATE_NAME = "search-manifest.json"
 
 
 class SearchBuild:
@@ -39,12 +39,14 @@ class SearchBuild:
     only when complete; the state file is written only when every shard is.
     """
 
-    def __init__(self, app: Flask, shards: list[Shard], build_dir: Path, cache_dir: Path) -> None:
+    def __init__(
+        self, app: Flask, shards: list[Shard], build_dir: Path, caches: CacheFiles
+    ) -> None:
         self.app = app
         self.shards = shards
         self.build_dir = build_dir
-        self.state_path = cache_dir / STATE_NAME
-        self.scratch = cache_dir / "search-scratch"
+        self.state_path = caches.search_manifest
+        self.scratch = caches.search_scratch
         self._stale: list[Shard] = []
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None

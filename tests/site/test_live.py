@@ -28,7 +28,7 @@ def test_the_live_site_serves_pages_and_the_api_on_one_origin(
 def test_the_image_cache_serves_variants_and_nothing_else(
     content_dir: Path, tmp_path: Path
 ) -> None:
-    from storefront.pages.images import SOURCES_STATE
+    from storefront.common.cache_files import image_sources_file
 
     app = site_app(content_dir, tmp_path, IMAGE_CACHE_DIR=tmp_path / "images")
     client = app.test_client()
@@ -37,6 +37,6 @@ def test_the_image_cache_serves_variants_and_nothing_else(
     with client.get(f"/img/{variant}") as response:
         assert response.status_code == 200
     app.extensions["images"].prepare_all(["onda.jpg", "raiz.jpg"])
-    assert (tmp_path / "images" / SOURCES_STATE).is_file()
-    with client.get(f"/img/{SOURCES_STATE}") as response:
+    assert image_sources_file(tmp_path / "images").is_file()
+    with client.get(f"/img/{image_sources_file(tmp_path).name}") as response:
         assert response.status_code == 404
