@@ -47,9 +47,10 @@ system-deps:  ## Install the Debian packages the tests need (root; skipped when 
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-lint: $(STAMP)  ## ruff lint and format check.
+lint: $(STAMP)  ## ruff lint and format check; the import layers between the site's stages.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)  ## Apply ruff fixes and formatting.
 	$(BIN)/ruff check --fix .
