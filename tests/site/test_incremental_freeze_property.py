@@ -1,166 +1,49 @@
 """An incremental freeze writes exactly what a full freeze writes, after any edit.
 
 Hypothesis drives a content editor: it edits every field of every content
-model (the store's site.yaml, artists, sculptures), publishes, drafts and
-archives pieces, toggles featured, moves dates, changes, adds and removes
-photos, and adds, removes and renames files, alone and in sequences. After
-each step the build kept between steps is frozen incrementally and compared,
-byte for byte, with a full freeze of the same content into an empty folder:
-the oracle shares no plan, no page keys and no content caches with it.
-
-The fields edited are read from the models, and every field must have a
-strategy below: a field added to a model without one fails this test, so a
-new field cannot go untested.
+model (the store's site.yaml, artists, sculptures; see support.content_edits),
+publishes, drafts and archives pieces, toggles featured, moves dates, changes,
+adds and removes photos, and adds, removes and renames files, alone and in
+sequences. After each step the build kept between steps is frozen
+incrementally and compared, byte for byte, with a full freeze of the same
+content into an empty folder: the oracle shares no plan, no page keys and no
+content caches with it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import tempfile
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from hypothesis import HealthCheck, assume, note, settings
+from hypothesis import HealthCheck, assume, event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from PIL import Image
-from storefront.content import index
-from storefront.content.models import FILE_KINDS, ContentModel, Status
+from storefront.content.models import Status
 from storefront.content.problems import ContentError
 from storefront.freeze.build import freeze_site
+from support.content_edits import (
+    DATE,
+    FIELDS,
+    TEXT,
+    ContentFolder,
+    every_field,
+    models_and_fields,
+    short_lists,
+)
 from support.paths import FIXTURE_CATALOG
 from support.site_build import site_app
 
 pytestmark = pytest.mark.slow
 
-WORDS = ["bronze", "madeira", "ferro", "pedra-sabão", "vidro", "Bronze Patinado", "argila"]
-TERMS = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique_by=str.casefold)
-TEXT = st.text(
-    alphabet=st.sampled_from("abcdeãçé ÁZ-.,:!?<&>*_#'\"1"), min_size=1, max_size=24
-).filter(lambda s: s.strip() and not s.strip().startswith(("#", "-", "*", ">")))
-MARKDOWN = st.one_of(TEXT, st.builds("{} **{}**\n\n{}".format, TEXT, TEXT, TEXT))
-YEAR = st.integers(1950, 2024)
-DATE = st.dates(dt.date(2015, 1, 1), dt.date(2026, 1, 1))
-MEASURE = st.integers(1, 50_000).map(lambda n: Decimal(n) / 10)
-AMOUNT = st.sampled_from(["150", "1999.99", "2000", "2000.01", "12500.5", "30000", "45000"])
-URL = st.sampled_from(["https://exemplo.example/", "https://outro.example/galeria"])
-
-# model -> field -> strategy of the value written to YAML; None: a nested model,
-# edited field by field. Every field of every model must be listed (see the test).
-FIELDS: dict[str, dict[str, Any]] = {
-    "SiteConfig": {
-        "name": TEXT,
-        "tagline": TEXT,
-        "description": TEXT,
-        "base_url": st.sampled_from(
-            ["https://teste.example/loja/", "https://teste.example/", "https://b.example/x/y/"]
-        ),
-        "language": st.sampled_from(["pt-BR", "pt", "en-US"]),
-        "currency": st.just("BRL"),  # prices must be in the store's currency
-        "contact": None,
-        "about": MARKDOWN,
-        "page_size": st.integers(1, 4),
-    },
-    "Contact": {
-        "email": st.sampled_from(["loja@teste.example", "vendas@b.example"]),
-        "phone": TEXT,
-        "address": None,
-        "opening_hours": st.one_of(st.none(), TEXT),
-        "instagram": st.one_of(st.none(), URL),
-    },
-    "Address": {
-        "street": TEXT,
-        "city": TEXT,
-        "state": TEXT,
-        "postal_code": TEXT,
-        "country": st.sampled_from(["BR", "PT", "JP"]),
-    },
-    "Artist": {
-        "slug": "file name",
-        "name": TEXT,
-        "bio": MARKDOWN,
-        "country": st.sampled_from(["BR", "PT", "JP"]),
-        "birth_year": st.integers(1900, 1949),
-        "website": st.one_of(st.none(), URL),
-    },
-    "Sculpture": {
-        "slug": "file name",
-        "title": TEXT,
-        "artist": "artist slug",
-        "year": YEAR,
-        "status": st.sampled_from([s.value for s in Status]),
-        "featured": st.booleans(),
-        "added_on": DATE,
-        "materials": TERMS,
-        "dimensions": None,
-        "weight_kg": MEASURE,
-        "price": None,
-        "edition_size": st.integers(1, 12),
-        "tags": st.one_of(st.just([]), TERMS),
-        "description": MARKDOWN,
-        "images": "photos",
-    },
-    "Dimensions": {"height_cm": MEASURE, "width_cm": MEASURE, "depth_cm": MEASURE},
-    "Price": {"amount": AMOUNT, "currency": st.just("BRL")},
-    "Image": {"file": "photo file", "alt": TEXT},
-}
-LIMITS = {"FEATURED_LIMIT": 1, "NEWEST_LIMIT": 2, "RELATED_LIMIT": 1, "FEED_LIMIT": 2}
-FOLDERS = {"artist": "artists", "sculpture": "sculptures"}
 SLUGS = ["onda", "raiz", "vela", "antiga", "rascunho", "nova-forma", "eco", "ana-lima"]
-
-
-def nested_model(model: type[ContentModel], field: str) -> type[ContentModel] | None:
-    """The model a field holds (or holds a tuple of), if any."""
-    annotation = model.model_fields[field].annotation
-    for candidate in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(candidate, type) and issubclass(candidate, ContentModel):
-            return candidate
-    return None
-
-
-def models_and_fields() -> dict[str, set[str]]:
-    """Every content model reachable from a file kind, with its fields."""
-    found: dict[str, set[str]] = {}
-
-    def walk(model: type[ContentModel]) -> None:
-        found[model.__name__] = set(model.model_fields)
-        for field in model.model_fields:
-            inner = nested_model(model, field)
-            if inner is not None:
-                walk(inner)
-
-    for model in FILE_KINDS.values():
-        walk(model)
-    return found
 
 
 def test_every_field_of_every_model_has_a_strategy() -> None:
     """The models are the list: a new field without a strategy fails here, not silently."""
     assert {name: set(fields) for name, fields in FIELDS.items()} == models_and_fields()
-
-
-def leaf_paths(model: type[ContentModel]) -> list[tuple[type[ContentModel], tuple[str, ...]]]:
-    """(owner, path) of each editable field, nested ones expanded: (Price, ('price', 'amount'))."""
-    paths = []
-    for name, strategy in FIELDS[model.__name__].items():
-        if strategy is None:
-            inner = nested_model(model, name)
-            assert inner is not None, name
-            paths.extend((owner, (name, *rest)) for owner, rest in leaf_paths(inner))
-        elif strategy != "file name":
-            paths.append((model, (name,)))
-    return paths
-
-
-def yaml_value(value: Any) -> Any:
-    """What PyYAML writes so that the loader reads back the intended type."""
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral() else int(value)
-    return value
 
 
 class ContentEditor(RuleBasedStateMachine):
@@ -173,35 +56,26 @@ class ContentEditor(RuleBasedStateMachine):
         shutil.copytree(FIXTURE_CATALOG, self.content)
         self.kept = self.root / "kept"  # the build kept between steps, with its caches
         self.images = self.root / "images"  # encoded photos, keyed by their bytes
+        self.folder = ContentFolder(self.content)
         self.builds = 0
-        # Lists short enough for a five-piece catalog to have pieces off the home page,
-        # off an artist's related works and on several listing pages.
-        self.limits = {name: getattr(index, name) for name in LIMITS}
-        for name, value in LIMITS.items():
-            setattr(index, name, value)
+        self.lists = short_lists()
+        self.lists.__enter__()
 
     def teardown(self) -> None:
-        for name, value in self.limits.items():
-            setattr(index, name, value)
+        self.lists.__exit__(None, None, None)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    # -- files --------------------------------------------------------------
-
     def files(self, kind: str) -> list[Path]:
-        return sorted((self.content / FOLDERS[kind]).glob("*.yaml"))
+        return self.folder.files(kind)
 
-    def read(self, path: Path) -> dict[str, Any]:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    def read(self, path: Path) -> dict:
+        return self.folder.read(path)
 
-    def write(self, path: Path, data: dict[str, Any]) -> None:
-        depth = len(path.relative_to(self.content).parts) - 1
-        kind = "site" if depth == 0 else path.parent.name.rstrip("s")
-        header = f"# yaml-language-server: $schema={'../' * depth}schema/{kind}.schema.json\n"
-        body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-        path.write_text(header + body, encoding="utf-8")
+    def write(self, path: Path, data: dict) -> None:
+        self.folder.write(path, data)
 
     def photos(self) -> list[str]:
-        return sorted(p.name for p in (self.content / "images").iterdir())
+        return self.folder.photos()
 
     # -- rules ----------------------------------------------------------------
 
@@ -209,35 +83,12 @@ class ContentEditor(RuleBasedStateMachine):
     def first_build(self) -> None:
         self.freeze_and_compare()
 
-    @rule(data=st.data())
-    def edit_a_field(self, data: st.DataObject) -> None:
-        kind = data.draw(st.sampled_from(["site", "artist", "sculpture"]), label="kind")
-        path = (
-            self.content / "site.yaml"
-            if kind == "site"
-            else data.draw(st.sampled_from(self.files(kind)), label="file")
-        )
-        owner, field = data.draw(st.sampled_from(leaf_paths(FILE_KINDS[kind])), label="field")
-        value = self.draw_value(data, FIELDS[owner.__name__][field[-1]])
-        document = self.read(path)
-        target = document
-        for name in field[:-1]:
-            target = target.setdefault(name, {})
-        if value is None:
-            target.pop(field[-1], None)
-        else:
-            target[field[-1]] = yaml_value(value)
-        self.write(path, document)
-
-    def draw_value(self, data: st.DataObject, strategy: Any) -> Any:
-        if strategy == "artist slug":
-            return data.draw(st.sampled_from([p.stem for p in self.files("artist")]))
-        if strategy == "photos":
-            files = data.draw(
-                st.lists(st.sampled_from(self.photos()), min_size=1, max_size=3, unique=True)
-            )
-            return [{"file": name, "alt": data.draw(TEXT)} for name in files]
-        return data.draw(strategy)
+    @rule(data=st.data(), edits=st.integers(1, 4))
+    def edit_fields(self, data: st.DataObject, edits: int) -> None:
+        """A few fields of any content files, each drawn from every field of every model."""
+        for _ in range(edits):
+            kind, field = data.draw(st.sampled_from(every_field()), label="field")
+            note(self.folder.edit(data, kind, field))
 
     @rule(status=st.sampled_from([s.value for s in Status]), data=st.data())
     def change_status(self, status: str, data: st.DataObject) -> None:
@@ -322,6 +173,7 @@ class ContentEditor(RuleBasedStateMachine):
             freeze_site(site_app(self.content, self.kept, IMAGE_CACHE_DIR=self.images))
         except ContentError as error:
             note(f"invalid content: {error.problems[0].format_text()}")
+            event("an edit the content check refuses")
             with pytest.raises(ContentError):  # the oracle refuses the same content
                 freeze_site(site_app(self.content, oracle, IMAGE_CACHE_DIR=self.images))
             assume(False)  # an edit a real editor's check would refuse

@@ -8,16 +8,22 @@ it shows on a few pages.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
 from PIL import Image
 from storefront.content import current as content
-from storefront.content import index
+from storefront.content.problems import ContentError
 from storefront.freeze.plan import PlannedPage, PlanState, plan
 from storefront.pages.keys import Fingerprints, UnkeyableContext
 from storefront.pages.registry import SITE
+from support.content_edits import ContentFolder, Field, every_field, short_lists
+from support.paths import FIXTURE_CATALOG
 from support.site_build import site_app
 
 BASE = "https://teste.example/loja/"
@@ -65,10 +71,9 @@ def add_older_piece(content: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def short_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lists short enough for pieces of a small catalog to be off the home page."""
-    for name, value in {"FEATURED_LIMIT": 1, "NEWEST_LIMIT": 2, "RELATED_LIMIT": 1}.items():
-        monkeypatch.setattr(index, name, value)
+def lists_shorter_than_the_catalog() -> Iterator[None]:
+    with short_lists():
+        yield
 
 
 def rendered(app: Flask) -> tuple[dict[str, PlannedPage], dict[str, bytes]]:
@@ -94,16 +99,46 @@ def test_a_page_whose_bytes_change_gets_a_new_key(
     edit(content_dir)
     app.extensions["images"]._known.clear()  # a new build: photos looked at again
     after, new_bodies = rendered(app)
-    stale = [
-        url
-        for url in after.keys() & before.keys()
-        if new_bodies[url] != old_bodies[url] and after[url].key == before[url].key
-    ]
-    assert not stale, f"{name}: these pages changed but kept their keys: {sorted(stale)}"
+    stale = stale_pages((before, old_bodies), (after, new_bodies))
+    assert not stale, f"{name}: these pages changed but kept their keys: {stale}"
     rekeyed = [url for url in after.keys() & before.keys() if after[url].key != before[url].key]
     assert rekeyed, f"{name} shows nowhere?"
     if most is not None:  # an edit of one piece re-keys the pages showing it, not the site
         assert len(rekeyed) <= most < len(after), sorted(rekeyed)
+
+
+def stale_pages(
+    before: tuple[dict[str, PlannedPage], dict[str, bytes]],
+    after: tuple[dict[str, PlannedPage], dict[str, bytes]],
+) -> list[str]:
+    """Pages whose bytes changed while their keys did not."""
+    (old_pages, old_bodies), (new_pages, new_bodies) = before, after
+    return sorted(
+        url
+        for url in old_pages.keys() & new_pages.keys()
+        if new_bodies[url] != old_bodies[url] and new_pages[url].key == old_pages[url].key
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"), every_field(), ids=lambda v: v if isinstance(v, str) else ".".join(v[1])
+)
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_an_edit_of_any_field_rekeys_every_page_it_changes(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, field: Field, data: st.DataObject
+) -> None:
+    work = tmp_path_factory.mktemp("field")
+    shutil.copytree(FIXTURE_CATALOG, work / "content")
+    app = site_app(work / "content", work)
+    before = rendered(app)
+    note(ContentFolder(work / "content").edit(data, kind, field))
+    app.extensions["images"]._known.clear()
+    try:
+        after = rendered(app)
+    except ContentError:
+        assume(False)  # an edit the content check refuses: nothing is built
+    assert not stale_pages(before, after)
 
 
 def test_a_context_holding_the_catalog_index_is_refused(content_dir: Path, tmp_path: Path) -> None:
