@@ -332,10 +332,21 @@ def test_freeze_command_reports_problems_and_exits_1(content_dir: Path, tmp_path
     assert not (tmp_path / "site").exists()
 
 
+def test_a_catalog_with_nothing_published_yet_builds(content_dir: Path, tmp_path: Path) -> None:
+    """No piece, artist, tag or photo shown: those page types have no pages, and that is fine."""
+    for path in (content_dir / "sculptures").glob("*.yaml"):
+        path.write_text(path.read_text().replace("status: published", "status: draft"))
+    report = freeze(content_dir, tmp_path)
+    home = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert "Ver todas as 0 esculturas" in home
+    assert not (tmp_path / "site/esculturas/onda").exists()
+    assert report.pages == report.rendered > 0
+
+
 def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) -> None:
     app = site_app(content_dir, tmp_path)
     app.add_url_rule("/orfa/", "orphan", lambda: "órfã")
-    with pytest.raises(RuntimeError, match="nothing frozen for endpoints orphan"):
+    with pytest.raises(RuntimeError, match="no page type registered for endpoints orphan"):
         freeze_site(app)
     # the search index, already being built, is stopped and leaves nothing behind
     assert not multiprocessing.active_children()
