@@ -83,49 +83,54 @@ class ContentEditor(RuleBasedStateMachine):
     def first_build(self) -> None:
         self.freeze_and_compare()
 
-    @rule(data=st.data(), edits=st.integers(1, 4))
+    @rule(data=st.data(), edits=st.integers(1, 6))
     def edit_fields(self, data: st.DataObject, edits: int) -> None:
         """A few fields of any content files, each drawn from every field of every model."""
         for _ in range(edits):
             kind, field = data.draw(st.sampled_from(every_field()), label="field")
             note(self.folder.edit(data, kind, field))
 
-    @rule(status=st.sampled_from([s.value for s in Status]), data=st.data())
-    def change_status(self, status: str, data: st.DataObject) -> None:
+    @rule(data=st.data())
+    def change_files(self, data: st.DataObject) -> None:
+        """A status, a featured flag, or a file added, removed, renamed or repainted."""
+        operation = data.draw(st.sampled_from(FILE_OPERATIONS), label="operation")
+        note(operation.__name__)
+        operation(self, data)
+
+    def change_status(self, data: st.DataObject) -> None:
+        status = data.draw(st.sampled_from([s.value for s in Status]))
         path = data.draw(st.sampled_from(self.files("sculpture")))
         document = self.read(path)
         document["status"] = status
         self.write(path, document)
 
-    @rule(data=st.data())
     def toggle_featured(self, data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(self.files("sculpture")))
         document = self.read(path)
         document["featured"] = not document.get("featured", False)
         self.write(path, document)
 
-    @rule(data=st.data(), slug=st.sampled_from(SLUGS))
-    def add_a_sculpture(self, data: st.DataObject, slug: str) -> None:
+    def add_a_sculpture(self, data: st.DataObject) -> None:
+        slug = data.draw(st.sampled_from(SLUGS))
         path = self.content / "sculptures" / f"{slug}.yaml"
         assume(not path.exists())
         document = self.read(data.draw(st.sampled_from(self.files("sculpture"))))
         document.update(title=data.draw(TEXT), added_on=data.draw(DATE), status="published")
         self.write(path, document)
 
-    @rule(data=st.data())
     def remove_a_sculpture(self, data: st.DataObject) -> None:
         files = self.files("sculpture")
         assume(len(files) > 1)
         data.draw(st.sampled_from(files)).unlink()
 
-    @rule(data=st.data(), slug=st.sampled_from(SLUGS))
-    def rename_a_sculpture(self, data: st.DataObject, slug: str) -> None:
+    def rename_a_sculpture(self, data: st.DataObject) -> None:
+        slug = data.draw(st.sampled_from(SLUGS))
         target = self.content / "sculptures" / f"{slug}.yaml"
         assume(not target.exists())
         data.draw(st.sampled_from(self.files("sculpture"))).rename(target)
 
-    @rule(slug=st.sampled_from(["carla-dias", "bruno-reis", "ana-lima"]), data=st.data())
-    def add_or_rename_an_artist(self, slug: str, data: st.DataObject) -> None:
+    def add_or_rename_an_artist(self, data: st.DataObject) -> None:
+        slug = data.draw(st.sampled_from(["carla-dias", "bruno-reis", "ana-lima"]))
         target = self.content / "artists" / f"{slug}.yaml"
         assume(not target.exists())
         source = data.draw(st.sampled_from(self.files("artist")))
@@ -141,24 +146,23 @@ class ContentEditor(RuleBasedStateMachine):
             document["name"] = data.draw(TEXT)
             self.write(target, document)
 
-    @rule(data=st.data())
     def remove_an_artist_without_works(self, data: st.DataObject) -> None:
         used = {self.read(p)["artist"] for p in self.files("sculpture")}
         idle = [p for p in self.files("artist") if p.stem not in used]
         assume(idle)
         data.draw(st.sampled_from(idle)).unlink()
 
-    @rule(data=st.data(), colour=st.tuples(*[st.integers(0, 255)] * 3))
-    def repaint_a_photo(self, data: st.DataObject, colour: tuple[int, int, int]) -> None:
+    def repaint_a_photo(self, data: st.DataObject) -> None:
         """New bytes for a photo: new variants for every piece showing it."""
+        colour = data.draw(st.tuples(*[st.integers(0, 255)] * 3))
         name = data.draw(st.sampled_from(self.photos()))
         path = self.content / "images" / name
         with Image.open(path) as photo:
             size = photo.size
         Image.new("RGB", size, colour).save(path, quality=80)
 
-    @rule(data=st.data(), name=st.sampled_from(["nova.jpg", "outra.jpg"]))
-    def add_a_photo(self, data: st.DataObject, name: str) -> None:
+    def add_a_photo(self, data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(["nova.jpg", "outra.jpg"]))
         path = self.content / "images" / name
         assume(not path.exists())
         width, height = data.draw(st.sampled_from([(640, 480), (300, 500)]))
@@ -188,6 +192,19 @@ class ContentEditor(RuleBasedStateMachine):
     def incremental_equals_full(self) -> None:
         if self.builds:  # after initialize
             self.freeze_and_compare()
+
+
+FILE_OPERATIONS = [
+    ContentEditor.change_status,
+    ContentEditor.toggle_featured,
+    ContentEditor.add_a_sculpture,
+    ContentEditor.remove_a_sculpture,
+    ContentEditor.rename_a_sculpture,
+    ContentEditor.add_or_rename_an_artist,
+    ContentEditor.remove_an_artist_without_works,
+    ContentEditor.repaint_a_photo,
+    ContentEditor.add_a_photo,
+]
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
