@@ -45,6 +45,7 @@ CHROME_FLAGS = (
 )
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 BUDGET_BYTES = 30 * 1024
+SEARCH_PATH = "/busca/?q=bronze"  # results, filters and their images: the heaviest page
 RESULTS = ROOT / "bench" / "results"
 
 if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and PYTHON.exists():
@@ -144,7 +145,7 @@ def main() -> int:
             [*argv, "--port", str(port)], port=port, env=env, cwd=ROOT, ready_path="/"
         )
         try:
-            pages = {"home": "/", "sculpture": sculpture_path(build)}
+            pages = {"home": "/", "sculpture": sculpture_path(build), "search": SEARCH_PATH}
             results = {
                 name: run_lighthouse(
                     lighthouse, server.url(path), RESULTS / f"lighthouse-{name}.json"
