@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import click
 from flask import Flask, abort, current_app, send_from_directory
 from flask.cli import with_appcontext
+from storefront import live_reload
 from storefront.publish.headers import CachePolicy, UnknownFileType, headers_for
 from werkzeug.routing import BaseConverter
 from werkzeug.serving import run_simple
@@ -36,6 +37,7 @@ class SearchBundleConverter(BaseConverter):
 
 
 def init_app(app: Flask) -> None:
+    live_reload.init_app(app)
     app.url_map.converters["search_bundle"] = SearchBundleConverter
     app.add_url_rule("/<search_bundle:bundle>/<path:filename>", "preview.pagefind", _pagefind)
     app.cli.add_command(serve_command)
