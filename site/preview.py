@@ -165,7 +165,7 @@ def serve_command(host: str, port: int) -> None:
     site = current_app._get_current_object()  # type: ignore[attr-defined]
     build_dir = site.config["BUILD_DIR"]
     if not (build_dir / "index.html").is_file():
-        raise click.ClickException(f"no build in {build_dir}: run `flask --app storefront freeze`")
+        raise click.ClickException(f"no build in {build_dir}: run `flask freeze`")
     app = ApiDispatcher(FrozenSite(build_dir), lambda: _create_api(site))
     click.echo(f"Serving {build_dir} on http://{host}:{port}/ (API at /api/)")
     run_simple(host, port, app, threaded=True)
