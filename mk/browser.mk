@@ -1,7 +1,8 @@
-# Browser checks of the catalog site (tests/browser, run by the root pytest: the frozen
-# site, and the live one under `flask run --debug`) and the Lighthouse bench. Playwright drives Debian's chromium: it cannot download
-# its own browser here. fonts-dejavu-core gives headless chromium a font to lay
-# text out with on a minimal system.
+# Browser checks of the catalog site (tests/browser, run by the root pytest: the
+# frozen site, and the live one under `flask run --debug`) and the Lighthouse
+# bench. Playwright drives Debian's chromium: it cannot download its own browser
+# here. fonts-dejavu-core gives headless chromium a font to lay text out with on
+# a minimal system.
 
 SYSTEM_PACKAGES += chromium fonts-dejavu-core
 
