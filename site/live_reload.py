@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from jinja2 import FileSystemLoader
 from storefront.content.problems import ContentError
 from storefront.pages import assets, images
@@ -133,9 +133,11 @@ class SourceWatcher:
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
+        observer = Observer()
         try:
-            return self._started(Observer())
+            return self._started(observer)
         except OSError as error:  # e.g. the system's inotify watches or instances are used up
+            observer.stop()  # the folders it did watch
             _log.warning("live reload: polling the files (%s)", error)
             return self._started(PollingObserver(timeout=0.5))
 
@@ -159,7 +161,11 @@ class SourceWatcher:
 
 
 class _ChangeHandler:
-    """A watchdog event handler that ignores editors' scratch files (swap, backup, lock)."""
+    """What watchdog calls (`dispatch`) with each event; editors' scratch files do not count.
+
+    watchdog's own handler classes are not imported at module level, nor is
+    watchdog: a freeze or any other command never pays for it.
+    """
 
     def __init__(self, on_change: Callable[[], None]) -> None:
         self.on_change = on_change
@@ -289,7 +295,5 @@ code{font-size:.95em}
 
 def content_problems_page(error: ContentError) -> tuple[str, int]:
     """Every content problem, in the page the editor has open (status 500)."""
-    from flask import current_app
-
     template = current_app.jinja_env.from_string(_PROBLEMS_PAGE)
     return template.render(error=error, problems=error.problems), 500

@@ -381,6 +381,27 @@ def test_the_watcher_ignores_editors_scratch_files(sources: dict[str, Path], edi
         watcher.stop()
 
 
+def test_without_inotify_the_watcher_polls(
+    sources: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchdog.observers
+
+    class NoInotify(watchdog.observers.Observer):  # type: ignore[misc,valid-type]
+        def start(self) -> None:
+            raise OSError(24, "inotify instance limit reached")
+
+    monkeypatch.setattr(watchdog.observers, "Observer", NoInotify)
+    feed = ChangeFeed(quiet=0.05)
+    watcher = SourceWatcher(lambda: sources.values(), feed.changed)
+    watcher.start()
+    try:
+        token = feed.token
+        (sources["content"] / "site.yaml").write_text("name: Polled\n")
+        assert feed.wait_past(token, timeout=15)
+    finally:
+        watcher.stop()
+
+
 def test_an_edit_shows_on_the_next_page_even_without_debug_mode(
     live_app: Flask, content_dir: Path
 ) -> None:
