@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from browser.harness import SiteServer, Visitor
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Frame, Page, expect
 from support.paths import FIXTURE_CATALOG
 from support.servers import ServerProcess, free_port
 
@@ -56,9 +56,14 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def navigations(page: Page) -> list[str]:
-    """Every document the page loaded, in order (its own reloads included)."""
+    """Every document the page loads from now on (its own reloads included)."""
     seen: list[str] = []
-    page.on("framenavigated", lambda frame: seen.append(frame.url) if not frame.parent_frame else 0)
+
+    def navigated(frame: Frame) -> None:
+        if frame.parent_frame is None:
+            seen.append(frame.url)
+
+    page.on("framenavigated", navigated)
     return seen
 
 
