@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import click
 from flask import Flask, abort, current_app, send_from_directory
 from flask.cli import with_appcontext
+from storefront import live_reload
 from storefront.publish.headers import CachePolicy, UnknownFileType, headers_for
 from werkzeug.routing import BaseConverter
 from werkzeug.serving import run_simple
@@ -36,6 +37,7 @@ class SearchBundleConverter(BaseConverter):
 
 
 def init_app(app: Flask) -> None:
+    live_reload.init_app(app)
     app.url_map.converters["search_bundle"] = SearchBundleConverter
     app.add_url_rule("/<search_bundle:bundle>/<path:filename>", "preview.pagefind", _pagefind)
     app.cli.add_command(serve_command)
@@ -163,7 +165,7 @@ def serve_command(host: str, port: int) -> None:
     site = current_app._get_current_object()  # type: ignore[attr-defined]
     build_dir = site.config["BUILD_DIR"]
     if not (build_dir / "index.html").is_file():
-        raise click.ClickException(f"no build in {build_dir}: run `flask --app storefront freeze`")
+        raise click.ClickException(f"no build in {build_dir}: run `flask freeze`")
     app = ApiDispatcher(FrozenSite(build_dir), lambda: _create_api(site))
     click.echo(f"Serving {build_dir} on http://{host}:{port}/ (API at /api/)")
     run_simple(host, port, app, threaded=True)
