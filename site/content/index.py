@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -62,11 +63,30 @@ class Card:
     artist_name: str
 
 
+class Cards(Sequence[Card]):
+    """The cards of a list of pieces, as one object: a related-works list is the same object
+    on every page that shows it, so a page key can stand for it whole (see pages.keys)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Card, ...]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, position: int) -> Card:  # type: ignore[override]
+        return self.items[position]
+
+    def __iter__(self) -> Iterator[Card]:
+        return iter(self.items)
+
+
 @dataclass(frozen=True)
 class Page:
     number: int
     total: int
-    items: tuple[Card, ...]
+    items: Cards
 
 
 class CatalogIndex:
@@ -92,17 +112,24 @@ class CatalogIndex:
         # When the catalog last changed, as far as a visitor can tell: its newest piece.
         self.updated = max((s.added_on for s in self.published), default=EPOCH)
         self._cards: dict[str, Card] = {}
+        self._card_lists: dict[int, tuple[tuple[Sculpture, ...], Cards]] = {}
 
-    def cards(self, pieces: tuple[Sculpture, ...]) -> tuple[Card, ...]:
-        """The cards of pieces, one object per piece for the life of the index."""
-        known = self._cards
+    def cards(self, pieces: tuple[Sculpture, ...]) -> Cards:
+        """The cards of pieces: one object per piece, and one tuple per tuple of pieces the
+        index holds (related works, an artist's works), for the life of the index."""
+        known = self._card_lists.get(id(pieces))
+        if known is not None and known[0] is pieces:
+            return known[1]
+        cards = self._cards
         found = []
         for piece in pieces:
-            card = known.get(piece.slug)
+            card = cards.get(piece.slug)
             if card is None:
-                card = known[piece.slug] = Card(piece, self.artist_name(piece))
+                card = cards[piece.slug] = Card(piece, self.artist_name(piece))
             found.append(card)
-        return tuple(found)
+        result = Cards(tuple(found))
+        self._card_lists[id(pieces)] = (pieces, result)  # holding `pieces` keeps its id unique
+        return result
 
     # Worked out on first use: a freeze's search indexer, forked before the pages
     # are planned, never needs them.

@@ -101,7 +101,7 @@ def _freeze_site(app: Flask, *, workers: int | None, full: bool) -> FreezeReport
             p.slug: record_data(fingerprints.piece(p), index.artist_name(p))
             for p in index.published
         }
-        shards = plan_shards(shown, records_code())
+        shards = plan_shards(shown, records_code(index.site))
     # The index needs only the content, so it is built while the pages are planned and rendered.
     search = SearchBuild(app, shards, build_dir, caches)
     with search.start(force=not previous):

@@ -110,12 +110,13 @@ class PageSet:
     def page_type(self, endpoint: str) -> PageType:
         return next(p for p in self.pages if p.endpoint == endpoint)
 
-    def sitemap(self, index: CatalogIndex) -> Iterator[tuple[str, Values, dt.date]]:
-        """(endpoint, values, last modified) of every page the sitemap lists."""
+    def sitemap(self, index: CatalogIndex) -> Iterator[tuple[str, Values, str]]:
+        """(endpoint, values, last modified as YYYY-MM-DD) of every page the sitemap lists."""
         for page_type in self.pages:
             if page_type.lastmod is not None:
                 for values in page_type.each(index):
-                    yield page_type.endpoint, values, page_type.lastmod(index, **values)
+                    lastmod = page_type.lastmod(index, **values)
+                    yield page_type.endpoint, values, lastmod.isoformat()
 
 
 SITE = PageSet("pages", __name__)

@@ -18,16 +18,17 @@ from flask import Flask
 from storefront import common, content, pages, search
 from storefront.common.code_version import code_version
 from storefront.content.index import CatalogIndex, price_band
-from storefront.content.models import Sculpture
+from storefront.content.models import Sculpture, SiteConfig
 from storefront.pages.filters import markdown, money
 from storefront.pages.images import image_url
 from storefront.pages.urls import SiteUrls, path_prefix
 
 
-def records_code() -> str:
-    """The code a record depends on: the content models, the pages' helpers it formats with
-    (Markdown, prices, URLs) and this stage; a change re-indexes every shard."""
-    return code_version([common, content, pages, search])
+def records_code(site: SiteConfig) -> str:
+    """What every record depends on besides its piece: the code (the content models, the
+    pages' helpers it formats with, this stage) and the store's settings (its language and
+    the base URL of every record's page). A change re-indexes every shard."""
+    return f"{code_version([common, content, pages, search])}:{site.model_dump_json()}"
 
 
 @dataclass(frozen=True)
