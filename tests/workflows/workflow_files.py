@@ -156,7 +156,7 @@ def calls(step: Step) -> list[Call]:
         return []
     found, current = [], []
     for word in _words(script):
-        if word in _SEPARATORS or word.endswith("$") and word != "$":
+        if word in _SEPARATORS or (word.endswith("$") and word != "$"):
             if current:
                 found.append(Call(step, tuple(current)))
             current = []
