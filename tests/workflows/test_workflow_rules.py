@@ -57,17 +57,17 @@ def job_permissions_violations(workflow: Workflow) -> list[str]:
     for job_id, job in workflow.jobs.items():
         grants = job.get("permissions")
         if not isinstance(grants, dict):
-            found.append(f"{workflow.file} › {job_id}: permissions must be a mapping per job")
+            found.append(f"{workflow.file} > {job_id}: permissions must be a mapping per job")
             continue
         for grant in grants.items():
             if grant not in ALLOWED_GRANTS:
-                found.append(f"{workflow.file} › {job_id}: grant {grant} is not one of the allowed")
+                found.append(f"{workflow.file} > {job_id}: grant {grant} is not one of the allowed")
         assumes_role = job_id in _jobs_with(workflow, CONFIGURE_AWS)
         if (grants.get("id-token") == "write") != assumes_role:
-            found.append(f"{workflow.file} › {job_id}: id-token: write iff it assumes an AWS role")
+            found.append(f"{workflow.file} > {job_id}: id-token: write iff it assumes an AWS role")
         checks_out = job_id in _jobs_with(workflow, CHECKOUT)
         if checks_out and grants.get("contents") != "read":
-            found.append(f"{workflow.file} › {job_id}: checks out without contents: read")
+            found.append(f"{workflow.file} > {job_id}: checks out without contents: read")
     return found
 
 
@@ -151,7 +151,7 @@ def hygiene_violations(workflow: Workflow) -> list[str]:
         found.append(f"{workflow.file}: defaults.run.shell must be bash (-eo pipefail)")
     for job_id, job in workflow.jobs.items():
         if not isinstance(job.get("timeout-minutes"), int):
-            found.append(f"{workflow.file} › {job_id}: no timeout-minutes")
+            found.append(f"{workflow.file} > {job_id}: no timeout-minutes")
     return found
 
 

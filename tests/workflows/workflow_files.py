@@ -6,6 +6,7 @@ three read the same YAML the same way.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ class Step:
 
     @property
     def where(self) -> str:
-        return f"{self.workflow} › {self.job} › step {self.index + 1} ({self.name.splitlines()[0]})"
+        return f"{self.workflow} > {self.job} > step {self.index + 1} ({self.name.splitlines()[0]})"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Workflow:
         if isinstance(raw, str):
             return {raw: {}}
         if isinstance(raw, list):
-            return dict.fromkeys(raw, {})
+            return {key: {} for key in raw}
         return {key: value or {} for key, value in (raw or {}).items()}
 
     @property
@@ -141,10 +142,9 @@ def _words(script: str) -> list[str]:
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()`")
         lexer.whitespace_split = True
         lexer.commenters = "#"
-        try:
+        # An unbalanced quote (inside a message spanning lines): the line is skipped.
+        with contextlib.suppress(ValueError):
             words.extend(lexer)
-        except ValueError:  # an unbalanced quote inside a heredoc or a message: skip the line
-            pass
         words.append("\n")
     return words
 
