@@ -34,7 +34,8 @@ class Step:
 
     @property
     def name(self) -> str:
-        return str(self.body.get("name") or self.body.get("uses") or self.body.get("run", ""))
+        uses = str(self.body.get("uses", "")).split("@", 1)[0]
+        return str(self.body.get("name") or uses or self.body.get("run", ""))
 
     @property
     def where(self) -> str:
