@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_TEMPLATE = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_TEMPLATE = re.compile(r"\$\{\{((?:(?!\}\}).)*)\}\}", re.DOTALL)  # no "}}" inside
 
 
 class ExpressionError(ValueError):

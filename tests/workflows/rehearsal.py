@@ -66,8 +66,10 @@ class Event:
     name: str
     payload: dict[str, Any] = field(default_factory=dict)
     ref: str = "refs/heads/main"
-    #: The commit being run, as edits to the working tree (path -> new text).
+    #: The commit being run, as edits to the working tree (path -> new text) and its SHA
+    #: (default: the working tree's HEAD).
     changes: dict[str, str] = field(default_factory=dict)
+    sha: str | None = None
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -128,7 +130,7 @@ class Rehearsal:
         self.reports: list[StepReport] = []
         self.jobs: dict[str, dict[str, Any]] = {}  # needs context: result and outputs
         self.summaries: dict[str, str] = {}
-        self.sha = _git("rev-parse", "HEAD")
+        self.sha = event.sha or head_commit()
         self.run_id = str(int(time.time() * 1000))
         _check_skip_table(workflow)
 
@@ -502,6 +504,11 @@ def _git(*args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=PROJECT, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def head_commit() -> str:
+    """``github.sha`` of a rehearsal: the commit the working tree is on."""
+    return _git("rev-parse", "HEAD")
 
 
 def repository_files() -> list[str]:

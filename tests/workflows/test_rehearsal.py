@@ -1,0 +1,231 @@
+"""The deploy workflows, rehearsed: their steps, read from the YAML, run on local stand-ins.
+
+One production day, in order: the site is published from main, published again
+after a price edit (with the build caches restored), rolled back by hand, and
+the API is deployed. Each outcome is checked in the emulated estate itself
+(what the distribution serves, what ECR, ECS and CodeDeploy hold, what the
+availability API answers), never in what the workflow printed about itself.
+Only steps that need GitHub or AWS are skipped, each with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from support.paths import PROJECT
+from workflows.pending import param
+from workflows.rehearsal import (
+    SKIPPED_STEPS,
+    Event,
+    Rehearsal,
+    StandIns,
+    StepReport,
+    head_commit,
+)
+from workflows.scenarios import PULL_REQUEST, scenarios
+from workflows.standins import Stage, site_base_url, stage
+from workflows.workflow_files import WORKFLOWS, load
+
+pytestmark = pytest.mark.slow
+
+REPOSITORY = "loja-de-esculturas/sculpture-store"
+EDITED = "content/sculptures/dobra-vermelha.yaml"
+
+
+@dataclass
+class Run:
+    reports: list[StepReport]
+    summaries: dict[str, str]
+    log: str
+
+
+@dataclass
+class Day:
+    stage: Stage
+    stand_ins: StandIns
+    work: Path
+    runs: dict[str, Run] = field(default_factory=dict)
+    live: dict[str, str] = field(default_factory=dict)  # scenario -> live origin path
+
+    def rehearse(self, name: str, workflow: str, event: Event) -> Run:
+        log = io.StringIO()
+        rehearsal = Rehearsal(load(WORKFLOWS / workflow), event, self.stand_ins, self.work, log)
+        try:
+            rehearsal.run()
+        finally:
+            self.runs[name] = Run(rehearsal.reports, rehearsal.summaries, log.getvalue())
+        return self.runs[name]
+
+    def origin_path(self) -> str:
+        config = boto3.client("cloudfront").get_distribution_config(
+            Id=self.stage.estate.distribution_id
+        )["DistributionConfig"]
+        origin = self.stage.estate.origin_id
+        return next(o for o in config["Origins"]["Items"] if o["Id"] == origin)["OriginPath"]
+
+
+def _edited_price() -> str:
+    text = (PROJECT / EDITED).read_text(encoding="utf-8")
+    edited, count = re.subn(r"amount: [0-9.]+", "amount: 35500.00", text, count=1)
+    assert count == 1
+    return edited
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("rehearsal")
+    known = scenarios(REPOSITORY)
+    with stage(folder) as running:
+        stand_ins = StandIns(
+            running.variables, running.runner_env, running.aws_credentials, folder / "store"
+        )
+        today = Day(running, stand_ins, folder / "work")
+        today.rehearse("first publish", *known["deploy-site push"])
+        today.live["first publish"] = today.origin_path()
+        edit = Event(
+            "push",
+            {"ref": "refs/heads/main"},
+            changes={EDITED: _edited_price()},
+            sha=hashlib.sha1(f"{head_commit()} price edit".encode()).hexdigest(),
+        )
+        today.rehearse("price edit", "deploy-site.yml", edit)
+        today.live["price edit"] = today.origin_path()
+        today.rehearse("rollback", *known["deploy-site rollback"])
+        today.live["rollback"] = today.origin_path()
+        today.rehearse("api deploy", *known["deploy-api push"])
+        yield today
+
+
+def _release(origin_path: str) -> str:
+    return origin_path.rsplit("/", 1)[-1]
+
+
+def test_a_push_publishes_the_site_the_distribution_then_serves(day: Day) -> None:
+    live = day.live["first publish"]
+    assert live.startswith("/releases/")
+    from publish.harness import Edge
+
+    served = Edge(day.stage.estate.bucket, day.stage.estate.distribution_id).get("/")
+    assert served is not None and b"<html" in served["body"].lower()
+    summary = day.runs["first publish"].summaries["publish"]
+    assert _release(live) in summary and site_base_url() in summary
+
+
+def test_a_content_edit_publishes_a_new_release_from_restored_caches(day: Day) -> None:
+    first, second = day.live["first publish"], day.live["price edit"]
+    assert second != first
+    cache = next(r for r in day.runs["price edit"].reports if "Restore the build caches" in r.where)
+    assert "restored from site-build-Linux-py3.11-" in cache.detail
+    rendered = re.search(r"froze \d+ files \((\d+) rendered", day.runs["price edit"].log)
+    total = re.search(r"froze (\d+) files \((\d+) rendered", day.runs["first publish"].log)
+    assert rendered and total and int(rendered.group(1)) < int(total.group(2))
+
+
+def test_a_manual_run_rolls_the_site_back_to_the_previous_release(day: Day) -> None:
+    assert day.live["rollback"] == day.live["first publish"]
+    assert _release(day.live["first publish"]) in day.runs["rollback"].summaries["rollback"]
+    ran = {r.where.split(" > ")[1] for r in day.runs["rollback"].reports if r.outcome == "ran"}
+    assert ran == {"rollback"}  # no build, no publish, no sync on a manual run
+
+
+def test_published_inventory_reaches_the_availability_store(day: Day) -> None:
+    from api import create_app
+
+    frozen = day.work.glob("deploy-site-build-*/build/site/inventory.json")
+    inventory = json.loads(max(frozen, key=lambda p: p.stat().st_mtime).read_text())
+    editions = inventory["sculptures"]
+    app = create_app({"STORE_URL": f"dynamodb://{day.stage.estate.table}"})
+    response = app.test_client().get("/api/v1/availability?ids=" + ",".join(editions))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["unknown"] == []
+    assert {i["sculpture"]: i["edition_size"] for i in body["items"]} == editions
+
+
+def test_the_api_image_is_pushed_once_tagged_with_the_commit(day: Day) -> None:
+    estate = day.stage.estate
+    images = boto3.client("ecr").describe_images(repositoryName=estate.repository_name)
+    tags = [tag for image in images["imageDetails"] for tag in image.get("imageTags", [])]
+    assert tags == [head_commit()]
+
+
+def test_a_task_definition_revision_runs_the_new_image_and_nothing_else_changes(day: Day) -> None:
+    estate = day.stage.estate
+    ecs = boto3.client("ecs")
+    arns = ecs.list_task_definitions(familyPrefix=estate.task_family)["taskDefinitionArns"]
+    assert len(arns) == 2
+    old, new = (ecs.describe_task_definition(taskDefinition=a)["taskDefinition"] for a in arns)
+    (container,) = new["containerDefinitions"]
+    assert container["image"] == f"{estate.repository_url}:{head_commit()}"
+    volatile = {"taskDefinitionArn", "revision", "registeredAt", "containerDefinitions"}
+    assert {k: v for k, v in new.items() if k not in volatile} == {
+        k: v for k, v in old.items() if k not in volatile
+    }
+    assert {**container, "image": None} == {**old["containerDefinitions"][0], "image": None}
+
+
+def test_codedeploy_gets_an_appspec_for_the_new_revision_with_the_test_traffic_hook(
+    day: Day,
+) -> None:
+    estate = day.stage.estate
+    codedeploy = boto3.client("codedeploy")
+    (deployment_id,) = codedeploy.list_deployments(
+        applicationName=estate.application, deploymentGroupName=estate.deployment_group
+    )["deployments"]
+    info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    spec = json.loads(info["revision"]["appSpecContent"]["content"])
+    latest = boto3.client("ecs").describe_task_definition(taskDefinition=estate.task_family)
+    properties = spec["Resources"][0]["TargetService"]["Properties"]
+    assert properties["TaskDefinition"] == latest["taskDefinition"]["taskDefinitionArn"]
+    assert properties["LoadBalancerInfo"] == {
+        "ContainerName": estate.container_name,
+        "ContainerPort": estate.container_port,
+    }
+    hook = day.stand_ins.variables["TEST_TRAFFIC_HOOK_FUNCTION_NAME"]
+    assert spec["Hooks"] == [{"AfterAllowTestTraffic": hook}]
+
+
+def test_only_steps_that_need_github_or_aws_are_skipped(day: Day) -> None:
+    for name, run in day.runs.items():
+        for report in run.reports:
+            assert report.outcome in ("ran", "skipped", "not run (condition)"), (name, report)
+            if report.outcome == "skipped":
+                assert report.detail.startswith(("needs GitHub", "needs AWS")), report
+        skipped = {r.where for r in run.reports if r.outcome == "skipped"}
+        allowed = ("actions/setup-python", "(OIDC)", *(key[2] for key in SKIPPED_STEPS))
+        assert all(any(a in where for a in allowed) for where in skipped), skipped
+
+
+@pytest.mark.parametrize(
+    "scenario", [param("rehearsal:preview.yml", "preview", id="preview opened then closed")]
+)
+def test_a_pull_request_gets_a_preview_that_is_removed_when_it_closes(
+    day: Day, scenario: str
+) -> None:
+    known = scenarios(REPOSITORY)
+    prefix = f"previews/pr-{PULL_REQUEST}/"
+    s3 = boto3.client("s3")
+
+    def keys() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=day.stage.estate.bucket, Prefix=prefix)
+        return [item["Key"] for item in listed.get("Contents", [])]
+
+    live_before = day.origin_path()
+    day.rehearse("preview opened", *known["preview opened"])
+    assert any(key.endswith("index.html") for key in keys())
+    assert day.origin_path() == live_before  # a preview never touches the live site
+    day.rehearse("preview closed", *known["preview closed"])
+    assert keys() == []
+
+
+def test_a_pull_request_from_a_fork_gets_no_aws_job(day: Day) -> None:
+    fork = scenarios("someone-else/sculpture-store")["preview opened"]
+    run = day.rehearse("fork preview", *fork)
+    assert {r.outcome for r in run.reports} == {"not run (condition)"}
