@@ -1,9 +1,10 @@
 """GitHub's filter patterns (``on.push.paths`` and friends), as regular expressions.
 
 The rules of GitHub's "Filter pattern cheat sheet": ``*`` matches any characters
-except ``/``; ``**`` matches any characters; ``?`` makes the preceding character
-optional and ``+`` repeats it; ``[…]`` is a character class; a leading ``!``
-excludes what earlier patterns included. Patterns match the whole path.
+except ``/``; ``**`` matches any characters (and ``**/`` no folder at all); ``?``
+makes the preceding character optional and ``+`` repeats it; ``[…]`` is a
+character class; a leading ``!`` excludes what earlier patterns included.
+Patterns match the whole path.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     index = 0
     while index < len(pattern):
         char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")  # any folders, or none: `**/README.md` matches README.md
+            index += 3
+            continue
         if pattern.startswith("**", index):
             out.append(".*")
             index += 2

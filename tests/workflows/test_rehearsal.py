@@ -25,6 +25,7 @@ from workflows.rehearsal import (
     SKIPPED_STEPS,
     Event,
     Rehearsal,
+    RehearsalError,
     StandIns,
     StepReport,
     head_commit,
@@ -229,3 +230,21 @@ def test_a_pull_request_from_a_fork_gets_no_aws_job(day: Day) -> None:
     fork = scenarios("someone-else/sculpture-store")["preview opened"]
     run = day.rehearse("fork preview", *fork)
     assert {r.outcome for r in run.reports} == {"not run (condition)"}
+
+
+def test_a_broken_step_fails_the_rehearsal_at_that_step(day: Day, tmp_path: Path) -> None:
+    """What the rehearsal runs is the YAML: a bad option in it fails there, not elsewhere."""
+    text = (WORKFLOWS / "deploy-site.yml").read_text()
+    broken = text.replace("rollback --json", "rollback --no-such-option --json")
+    assert broken != text
+    (tmp_path / "deploy-site.yml").write_text(broken)
+    live = day.origin_path()
+    event = Event("workflow_dispatch", {"inputs": {"rollback-to": ""}})
+    rehearsal = Rehearsal(
+        load(tmp_path / "deploy-site.yml"), event, day.stand_ins, day.work, io.StringIO()
+    )
+    with pytest.raises(
+        RehearsalError, match=r"rollback > step \d+ \(flask --app storefront rollback\)"
+    ):
+        rehearsal.run()
+    assert day.origin_path() == live

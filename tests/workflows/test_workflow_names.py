@@ -101,6 +101,14 @@ def test_flask_commands_and_options_exist(app: str, command: str, option: str | 
         )
 
 
+def test_an_option_a_command_lacks_is_caught() -> None:
+    """The check above can fail: a made-up option is absent from the real --help."""
+    result = _help("storefront", "publish")
+    assert result.returncode == 0 and "--prefix" in result.stdout
+    assert not re.search(r"(?<![\w-])--no-such-option(?![\w-])", result.stdout)
+    assert _help("storefront", "no-such-command").returncode != 0
+
+
 def _click_envvars() -> set[str]:
     """Environment variables the site's commands read (their options' envvar)."""
     from storefront import create_app
