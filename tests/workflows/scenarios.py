@@ -30,7 +30,7 @@ def scenarios(repository: str) -> dict[str, tuple[str, Event]]:
         "deploy-site push": ("deploy-site.yml", Event("push", {"ref": "refs/heads/main"})),
         "deploy-site rollback": (
             "deploy-site.yml",
-            Event("workflow_dispatch", {"inputs": {"rollback-to": ""}}),
+            Event("workflow_dispatch", {"inputs": {"action": "rollback", "release": ""}}),
         ),
         "deploy-api push": ("deploy-api.yml", Event("push", {"ref": "refs/heads/main"})),
         "preview opened": ("preview.yml", pull_request("opened", repository)),

@@ -239,7 +239,7 @@ def test_a_broken_step_fails_the_rehearsal_at_that_step(day: Day, tmp_path: Path
     assert broken != text
     (tmp_path / "deploy-site.yml").write_text(broken)
     live = day.origin_path()
-    event = Event("workflow_dispatch", {"inputs": {"rollback-to": ""}})
+    event = Event("workflow_dispatch", {"inputs": {"action": "rollback", "release": ""}})
     rehearsal = Rehearsal(
         load(tmp_path / "deploy-site.yml"), event, day.stand_ins, day.work, io.StringIO()
     )
