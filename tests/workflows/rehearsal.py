@@ -392,11 +392,18 @@ def _assume_role(
     if not region:
         raise RehearsalError(f"{step.where}: no aws-region")
     state.env.update(rehearsal.stand_ins.aws_credentials)
+    # One access key per role: the emulator's request log then says which role called what.
+    state.env["AWS_ACCESS_KEY_ID"] = role_access_key(role)
     state.env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
     return "skipped", (
         f"needs GitHub and AWS: OIDC token for {role} (STS AssumeRoleWithWebIdentity); "
         "the emulator's credentials exported instead"
     )
+
+
+def role_access_key(role: str) -> str:
+    """The stand-in access key of a role (moto accepts any key while IAM is not enforced)."""
+    return "ASIA" + hashlib.sha256(role.encode()).hexdigest()[:16].upper()
 
 
 def _cache_dir(rehearsal: Rehearsal, key: str) -> Path:

@@ -303,13 +303,19 @@ class Stage:
     runner_env: dict[str, str]
     aws_credentials: dict[str, str]
     folder: Path
+    #: Every request moto served, one JSON object a line (its recorder).
+    recording: Path
 
 
 @contextlib.contextmanager
 def stage(folder: Path) -> Iterator[Stage]:
     """Start everything a rehearsal needs; stop it afterwards (by PID, on loopback)."""
     aws = ensure_awscli()
-    with start_moto(threaded=True, log_dir=folder) as moto:
+    recording = folder / "moto-recording.jsonl"
+    # moto logs every request it serves (headers included) while recording is on.
+    with _environ(MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=str(recording)):
+        server = start_moto(threaded=True, log_dir=folder)
+    with server as moto:
         environment = aws_environment(moto.endpoint_url)
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)  # boto3 here (estate, CDN) talks to moto too
@@ -346,10 +352,25 @@ def stage(folder: Path) -> Iterator[Stage]:
                     runner_env,
                     credentials,
                     folder,
+                    recording,
                 )
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            _restore(saved)
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        _restore(saved)

@@ -10,16 +10,21 @@ Only steps that need GitHub or AWS are skipped, each with its reason.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from support.paths import PROJECT
+from terraform.tfestate import load_estate
+from workflows.estate_links import allowed_actions
 from workflows.pending import param
 from workflows.rehearsal import (
     SKIPPED_STEPS,
@@ -29,14 +34,16 @@ from workflows.rehearsal import (
     StandIns,
     StepReport,
     head_commit,
+    role_access_key,
 )
 from workflows.scenarios import PULL_REQUEST, scenarios
 from workflows.standins import Stage, site_base_url, stage
-from workflows.workflow_files import WORKFLOWS, load
+from workflows.workflow_files import WORKFLOWS, all_workflows, load
 
 pytestmark = pytest.mark.slow
 
 REPOSITORY = "loja-de-esculturas/sculpture-store"
+WORKFLOWS_LOADED = all_workflows()
 EDITED = "content/sculptures/dobra-vermelha.yaml"
 
 
@@ -54,6 +61,7 @@ class Day:
     work: Path
     runs: dict[str, Run] = field(default_factory=dict)
     live: dict[str, str] = field(default_factory=dict)  # scenario -> live origin path
+    calls: dict[str, set[str]] = field(default_factory=dict)  # role output -> IAM actions
 
     def rehearse(self, name: str, workflow: str, event: Event) -> Run:
         log = io.StringIO()
@@ -101,6 +109,7 @@ def day(tmp_path_factory: pytest.TempPathFactory):
         today.rehearse("rollback", *known["deploy-site rollback"])
         today.live["rollback"] = today.origin_path()
         today.rehearse("api deploy", *known["deploy-api push"])
+        today.calls = _calls_by_role(today)
         yield today
 
 
@@ -202,6 +211,93 @@ def test_only_steps_that_need_github_or_aws_are_skipped(day: Day) -> None:
         skipped = {r.where for r in run.reports if r.outcome == "skipped"}
         allowed = ("actions/setup-python", "(OIDC)", *(key[2] for key in SKIPPED_STEPS))
         assert all(any(a in where for a in allowed) for where in skipped), skipped
+
+
+#: Services whose requests name their operation (X-Amz-Target), so the log says the action.
+JSON_SERVICES = ("codedeploy", "dynamodb", "ecr", "ecs")
+#: DynamoDB authorises a transaction by the actions of its items (DynamoDB developer
+#: guide, "Using IAM with DynamoDB transactions").
+TRANSACTION_ITEMS = {
+    "ConditionCheck": "ConditionCheckItem",
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+}
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def _recorded(path: Path) -> Iterator[dict[str, Any]]:
+    """The log's entries. Threads append them concurrently, each object in one write but
+    its newline in another, so objects are read back to back rather than by line."""
+    decoder, text, position = json.JSONDecoder(), path.read_text(), 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            return
+        entry, position = decoder.raw_decode(text, position)
+        yield entry
+
+
+def _calls_by_role(day: Day) -> dict[str, set[str]]:
+    """IAM actions each role's jobs made, read from moto's request log (output -> actions)."""
+    roles = {
+        role_access_key(value): name.lower()
+        for name, value in day.stand_ins.variables.items()
+        if name.endswith("_ROLE_ARN")
+    }
+    found: dict[str, set[str]] = {}
+    for entry in _recorded(day.stage.recording):
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        credential = _CREDENTIAL.search(headers.get("authorization", ""))
+        target = headers.get("x-amz-target")
+        if not credential or credential.group(1) not in roles or not target:
+            continue
+        service, operation = credential.group(2), target.rsplit(".", 1)[-1]
+        actions = {f"{service}:{operation}"}
+        if operation == "TransactWriteItems":
+            raw = entry["body"]
+            body = json.loads(base64.b64decode(raw) if entry.get("body_encoded") else raw)
+            actions = {
+                f"dynamodb:{TRANSACTION_ITEMS[kind]}"
+                for item in body["TransactItems"]
+                for kind in item
+            }
+        found.setdefault(roles[credential.group(1)], set()).update(actions)
+    return found
+
+
+def test_the_request_log_attributes_calls_to_the_role_that_made_them(day: Day) -> None:
+    calls = day.calls
+    assert {"ecr:PutImage", "ecs:RegisterTaskDefinition", "codedeploy:CreateDeployment"} <= (
+        calls["deploy_role_arn"]
+    )
+    assert any(action.startswith("dynamodb:") for action in calls["deploy_role_arn"])
+
+
+def _role_services() -> list[object]:
+    roles = sorted(
+        {
+            name.lower()
+            for w in WORKFLOWS_LOADED
+            for name in w.variables()
+            if name.endswith("_ROLE_ARN")
+        }
+    )
+    return [
+        param(f"iam:{role}:{service}", role, service, id=f"{role}:{service}")
+        for role in roles
+        for service in JSON_SERVICES
+    ]
+
+
+@pytest.mark.parametrize(("output", "service"), _role_services())
+def test_each_role_allows_every_call_its_jobs_made(day: Day, output: str, service: str) -> None:
+    """What the rehearsed jobs really called, against the role's policy in the Terraform."""
+    made = {a for a in day.calls.get(output, set()) if a.startswith(f"{service}:")}
+    if made:
+        missing = made - allowed_actions(load_estate(), output)
+        assert missing == set(), f"{output} lacks {sorted(missing)}"
 
 
 @pytest.mark.parametrize(
