@@ -1,7 +1,7 @@
 """Rehearse the deploy workflows: run their steps, read from the YAML, on local stand-ins.
 
-    python scripts/rehearse_workflows.py                      # every scenario, in order
-    python scripts/rehearse_workflows.py "deploy-api push"    # some of them
+    python scripts/rehearse_workflows.py                    # every scenario that can run
+    python scripts/rehearse_workflows.py "deploy-api push"  # some of them
 
 Prints each step as it runs, and a table: each step ran, was skipped (with what
 it needs that only GitHub or AWS has), or did not run because of its `if:`.
@@ -24,6 +24,7 @@ if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and PYTHON.exists():
     os.execv(PYTHON, [str(PYTHON), __file__, *sys.argv[1:]])  # run inside the project venv
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
+from workflows.pending import PENDING  # noqa: E402
 from workflows.rehearsal import Rehearsal, RehearsalError, StandIns  # noqa: E402
 from workflows.scenarios import scenarios  # noqa: E402
 from workflows.standins import stage  # noqa: E402
@@ -32,11 +33,24 @@ from workflows.workflow_files import WORKFLOWS, load  # noqa: E402
 REPOSITORY = "loja-de-esculturas/sculpture-store"
 
 
+def _ready(workflow: str) -> bool:
+    """False while commands the workflow calls are still being added (see pending.py)."""
+    reason = PENDING.get(f"rehearsal:{workflow}")
+    if reason:
+        print(f"not rehearsed by default: {workflow} ({reason}); name its scenarios to try")
+    return reason is None
+
+
 def main() -> int:
     known = scenarios(REPOSITORY)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="*", choices=[[], *known], help="default: all")
-    chosen = parser.parse_args().scenario or list(known)
+    parser.add_argument("scenario", nargs="*", help=f"default: all of {', '.join(known)}")
+    chosen = parser.parse_args().scenario
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(known)}")
+    if not chosen:
+        chosen = [name for name, (workflow, _) in known.items() if _ready(workflow)]
     failed = False
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as folder, stage(Path(folder)) as s:
         stand_ins = StandIns(s.variables, s.runner_env, s.aws_credentials, Path(folder) / "store")
