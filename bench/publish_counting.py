@@ -51,10 +51,10 @@ def run_aws(args: list[str]) -> int:
 def run_storefront(args: list[str]) -> int:
     import boto3
     import click
-    import storefront.publish
+    import storefront.publish.commands
     from flask.cli import FlaskGroup
     from storefront import create_app
-    from storefront.publish_remote import make_clients
+    from storefront.publish.remote import make_clients
 
     def counting_clients(**kwargs: Any) -> tuple[Any, Any]:
         session = boto3.Session()
@@ -62,7 +62,7 @@ def run_storefront(args: list[str]) -> int:
         session.events.register("after-call", on_response)
         return make_clients(session=session, **kwargs)
 
-    storefront.publish.make_clients = counting_clients  # type: ignore[attr-defined]
+    storefront.publish.commands.make_clients = counting_clients  # type: ignore[attr-defined]
     try:
         FlaskGroup(create_app=create_app).main(args, "storefront", standalone_mode=False)
     except click.ClickException as error:

@@ -17,7 +17,7 @@ mimetypes.add_type("application/atom+xml", ".atom")
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the site app; each subsystem attaches itself through init_app."""
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=None, template_folder="pages/templates")
     project = Path.cwd()
     app.config.from_mapping(
         CONTENT_DIR=project / "content",
@@ -34,15 +34,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for key in ("CONTENT_DIR", "BUILD_DIR", "CACHE_DIR", "IMAGE_CACHE_DIR", "PARSE_CACHE_FILE"):
         app.config[key] = Path(app.config[key])
 
-    from . import assets, cli, content, freeze, images, preview, publish, rendering, views
+    from storefront import preview
+    from storefront.content import commands as content_commands
+    from storefront.content import current as content
+    from storefront.freeze import command as freeze_command
+    from storefront.pages import assets, images, template_helpers, views
+    from storefront.publish import commands as publish_commands
 
     content.init_app(app)
     assets.init_app(app)
     images.init_app(app)
-    rendering.init_app(app)
+    template_helpers.init_app(app)
     app.register_blueprint(views.bp)
-    cli.init_app(app)
-    publish.init_app(app)
-    freeze.init_app(app)
+    content_commands.init_app(app)
+    publish_commands.init_app(app)
+    freeze_command.init_app(app)
     preview.init_app(app)
     return app

@@ -18,12 +18,11 @@ from urllib.parse import unquote
 import click
 from flask import Flask, abort, current_app, send_from_directory
 from flask.cli import with_appcontext
+from storefront.publish.headers import CachePolicy, UnknownFileType, headers_for
 from werkzeug.routing import BaseConverter
 from werkzeug.serving import run_simple
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
-
-from .publish_headers import CachePolicy, UnknownFileType, headers_for
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 API_PATHS = ("/api/", "/healthz", "/readyz")

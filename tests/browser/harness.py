@@ -32,8 +32,8 @@ from playwright.sync_api import (
     Response,
     Route,
 )
-from storefront import search_index
-from storefront.freeze import freeze_site
+from storefront.freeze.build import freeze_site
+from storefront.search import shards as search_index
 from support.paths import FIXTURE_CATALOG
 from support.servers import ServerProcess, free_port
 from support.site_build import site_app

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from browser.harness import SiteServer, Visitor, serve_fixture_site
 from playwright.sync_api import Page, expect
-from storefront import search_index
+from storefront.search import shards as search_index
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-import storefront.publish
+import storefront.publish.commands
 from publish.harness import BUCKET, Edge, Publisher, Recorder, Site, client, create_distribution
-from storefront.publish_remote import make_clients
+from storefront.publish.remote import make_clients
 from support.moto_server import MotoServer, aws_environment, start_moto
 
 
@@ -71,5 +71,5 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         session.events.register("provide-client-params.*.*", recorder.hook)
         return make_clients(session=session, **kwargs)
 
-    monkeypatch.setattr(storefront.publish, "make_clients", recording_clients)
+    monkeypatch.setattr(storefront.publish.commands, "make_clients", recording_clients)
     return recorder

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 from flask import Flask
-from storefront.freeze import freeze_site
+from storefront.freeze.build import freeze_site
 from support.paths import PROJECT
 from support.site_build import site_app
 

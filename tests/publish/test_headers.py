@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from storefront.publish_headers import (
+from storefront.publish.headers import (
     CachePolicy,
     UnknownFileType,
     content_type,

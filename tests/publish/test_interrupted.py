@@ -1,7 +1,7 @@
 """A publish killed at any point leaves a whole release serving; the next run converges.
 
 The child process is `python -m storefront publish`, made to SIGKILL itself at a
-named point by STOREFRONT_PUBLISH_FAULT (see storefront.release._checkpoint).
+named point by STOREFRONT_PUBLISH_FAULT (see storefront.publish.releases._checkpoint).
 """
 
 from __future__ import annotations

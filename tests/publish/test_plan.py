@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from storefront.publish_plan import (
+from storefront.publish.plan import (
     FileEntry,
     Manifest,
     ReleaseRef,

@@ -21,7 +21,7 @@ from publish.harness import (
     live_pointer,
     url_paths,
 )
-from storefront.publish_remote import make_clients
+from storefront.publish.remote import make_clients
 
 TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from publish.harness import ROOT, Edge, Publisher, Recorder, Site, client
-from storefront.publish_headers import CachePolicy
-from storefront.publish_remote import ReleaseStore, Target, make_clients
-from storefront.release import Options, publish, scan_build
+from storefront.publish.headers import CachePolicy
+from storefront.publish.releases import Options, publish, scan_build
+from storefront.publish.remote import ReleaseStore, Target, make_clients
 
 
 def test_an_unknown_file_type_in_the_build_is_refused_naming_the_file(

@@ -28,7 +28,7 @@ def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     A build trusts a file's recorded stat only once the file is older than the
     recording by file_digests.RACY_NS (2 s); tests do not wait that long.
     """
-    from storefront import file_digests
+    from storefront.common import file_digests
 
     monkeypatch.setattr(file_digests, "RACY_NS", 0)
     settle()

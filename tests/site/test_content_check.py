@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from storefront import create_app
-from storefront.catalog import Catalog, load_catalog
-from storefront.models import Sculpture
-from storefront.problems import ContentError, Problem
+from storefront.content.catalog import Catalog, load_catalog
+from storefront.content.models import Sculpture
+from storefront.content.problems import ContentError, Problem
 from support.paths import PROJECT
 
 

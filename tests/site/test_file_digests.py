@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from storefront import file_digests
-from storefront.catalog import load_catalog
-from storefront.file_digests import FileDigests
+from storefront.common import file_digests
+from storefront.common.file_digests import FileDigests
+from storefront.content.catalog import load_catalog
 from support.file_times import settle
 from support.spying import record_calls
 

@@ -6,7 +6,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from storefront.forking import collector_paused, heap_released_at_end, shared_heap
+from storefront.common.heap import collector_paused, heap_released_at_end, shared_heap
 
 
 @pytest.fixture(autouse=True)

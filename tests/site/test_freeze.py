@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import html5lib
 import pytest
-from storefront.freeze import freeze_site
-from storefront.problems import ContentError
+from storefront.content.problems import ContentError
+from storefront.freeze.build import freeze_site
 from support.paths import FIXTURE_CATALOG
 from support.site_build import freeze, site_app
 from support.spying import record_calls
@@ -207,7 +207,7 @@ def test_an_unchanged_photo_is_not_even_read_again(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gallery's photos run to gigabytes: a rebuild looks at their stat, not their bytes."""
-    from storefront import file_digests
+    from storefront.common import file_digests
 
     cache = tmp_path / "images"
     freeze_site(site_app(content_dir, tmp_path / "first", IMAGE_CACHE_DIR=cache))
@@ -297,7 +297,7 @@ def test_a_removed_piece_leaves_no_files_behind(content_dir: Path, tmp_path: Pat
 def test_parallel_workers_produce_the_same_site(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import storefront.freeze as freezing
+    import storefront.freeze.workers as freezing
 
     serial = freeze(content_dir, tmp_path / "serial", workers=1)
     monkeypatch.setattr(freezing, "PARALLEL_THRESHOLD", 1)
@@ -343,7 +343,7 @@ def test_a_missing_url_generator_is_an_error(content_dir: Path, tmp_path: Path) 
 def test_a_failed_search_index_keeps_the_previous_one_and_is_retried(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storefront import search_index
+    from storefront.search import indexer as search_index
 
     freeze(content_dir, tmp_path)
     before = tree_bytes(tmp_path / "site/pagefind")
@@ -363,7 +363,7 @@ def test_a_failed_search_index_keeps_the_previous_one_and_is_retried(
 def test_search_index_is_sharded_and_an_edit_reindexes_only_its_shard(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storefront import search_index
+    from storefront.search import shards as search_index
 
     monkeypatch.setattr(search_index, "SHARD_SIZE", 1)  # three shards for three pieces
     freeze(content_dir, tmp_path)
@@ -454,8 +454,8 @@ def test_an_edit_writes_only_the_search_files_that_changed(
 
 def test_planned_urls_are_the_urls_flask_builds(content_dir: Path, tmp_path: Path) -> None:
     from flask import url_for
-    from storefront import content
-    from storefront.page_plan import plan
+    from storefront.content import current as content
+    from storefront.freeze.plan import plan
 
     app = site_app(content_dir, tmp_path)
     with app.app_context():
@@ -488,8 +488,8 @@ def test_pagefind_keeps_to_one_cpu_beside_the_render(
     content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pagefind spread over every core costs more CPU than on one, taken from the render."""
-    from storefront import search_index
-    from storefront.pagefind_service import service_command
+    from storefront.search import indexer as search_index
+    from storefront.search.pagefind_client import service_command
 
     seen = tmp_path / "cpus.txt"
     recorder = (

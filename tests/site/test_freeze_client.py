@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 from flask import Flask, redirect, request
-from storefront import content
-from storefront.freeze_client import FreezeClient
-from storefront.page_plan import plan
+from storefront.content import current as content
+from storefront.freeze.client import FreezeClient
+from storefront.freeze.plan import plan
 from support.paths import FIXTURE_CATALOG
 from support.site_build import site_app
 

@@ -28,7 +28,7 @@ def test_the_live_site_serves_pages_and_the_api_on_one_origin(
 def test_the_image_cache_serves_variants_and_nothing_else(
     content_dir: Path, tmp_path: Path
 ) -> None:
-    from storefront.images import SOURCES_STATE
+    from storefront.pages.images import SOURCES_STATE
 
     app = site_app(content_dir, tmp_path, IMAGE_CACHE_DIR=tmp_path / "images")
     client = app.test_client()

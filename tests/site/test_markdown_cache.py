@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import Markup
-from storefront import filters, markdown_cache
+from storefront.pages import filters, markdown_cache
 from support.site_build import freeze
 from support.spying import record_calls
 

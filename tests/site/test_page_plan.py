@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from storefront import content, page_plan
-from storefront.page_plan import plan
+from storefront.content import current as content
+from storefront.freeze import plan as page_plan
+from storefront.freeze.plan import plan
 from support.site_build import site_app
 from support.spying import record_calls
 

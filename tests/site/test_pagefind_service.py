@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from storefront.pagefind_service import PagefindError, PagefindService, service_command
+from storefront.search.pagefind_client import PagefindError, PagefindService, service_command
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from storefront import parse_cache
-from storefront.catalog import load_catalog
-from storefront.problems import ContentError
+from storefront.content import parsing as parse_cache
+from storefront.content.catalog import load_catalog
+from storefront.content.problems import ContentError
 from support.spying import record_calls
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from storefront.preview import ApiDispatcher, FrozenSite
-from storefront.publish_headers import CachePolicy
+from storefront.publish.headers import CachePolicy
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 

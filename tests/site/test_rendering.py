@@ -12,11 +12,12 @@ from babel.numbers import format_currency, format_decimal
 from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from storefront import content, fragments
-from storefront.filters import locale_of, money, number
-from storefront.indexes import Page
-from storefront.rendering import pagination_window
-from storefront.seo import url_for
+from storefront.content import current as content
+from storefront.content.index import Page
+from storefront.pages import fragments
+from storefront.pages.filters import locale_of, money, number
+from storefront.pages.template_helpers import pagination_window
+from storefront.pages.urls import url_for
 from support.site_build import site_app
 
 CURRENCIES = [("pt-BR", "BRL"), ("en-US", "USD"), ("en-US", "JPY"), ("pt-BR", "EUR")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
-from storefront.schema import schema_documents, stale_schemas, write_schemas
+from storefront.content.schema import schema_documents, stale_schemas, write_schemas
 from support.paths import FIXTURE_CATALOG, PROJECT
 
 

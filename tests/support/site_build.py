@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from storefront import create_app
-from storefront.freeze import FreezeReport, freeze_site
+from storefront.freeze.build import FreezeReport, freeze_site
 
 
 def site_app(content: Path, work: Path, **extra: object) -> Flask:
