@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from api.inventory import InventoryError, load_inventory
-from api.store import EditionTooSmall, get_store
+from api.stores import get_store
+from api.stores.interface import EditionTooSmall
 
 
 @click.command("sync-inventory")

@@ -23,7 +23,8 @@ from flask.blueprints import BlueprintSetupState
 from api import metrics
 from api.availability_cache import AvailabilityCache
 from api.problems import Problem, problem_response
-from api.store import (
+from api.stores import get_store
+from api.stores.interface import (
     SLUG_MAX_LENGTH,
     SLUG_PATTERN,
     Availability,
@@ -39,7 +40,6 @@ from api.store import (
     StoreUnavailable,
     UnknownHold,
     UnknownSculpture,
-    get_store,
     is_slug,
     request_fingerprint,
 )

@@ -100,7 +100,7 @@ ids=$(seq -f "bench-piece-%02g" 1 20 | paste -sd, -)
 export API_STORE_URL="sqlite:///$work/availability.sqlite3"
 "$PYTHON" - "$ids" <<'PY'
 import sys, time
-from api.store import open_store
+from api.stores import open_store
 store = open_store(__import__("os").environ["API_STORE_URL"])
 store.sync_inventory({slug: 3 for slug in sys.argv[1].split(",")}, now=int(time.time()))
 PY

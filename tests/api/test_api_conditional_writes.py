@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from support.availability import CATALOG, START, new_table
 
-from api.dynamodb_store import DynamoDBStore
-from api.sqlite_store import SQLiteStore
-from api.store import NoUnitFree, Store, StoreBusy, request_fingerprint
+from api.stores.dynamodb import DynamoDBStore
+from api.stores.interface import NoUnitFree, Store, StoreBusy, request_fingerprint
+from api.stores.sqlite import SQLiteStore
 
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 

@@ -24,7 +24,7 @@ from support.burst import RequestSpec, burst
 from support.moto_server import aws_environment
 from support.servers import ServerProcess, request
 
-from api.store import open_store
+from api.stores import open_store
 
 RACERS = 60
 

@@ -99,7 +99,7 @@ def test_availability_is_encoded_as_json_dumps_would_for_every_status(
     client: FlaskClient,
 ) -> None:
     """The route writes its JSON by hand (hot path); it must equal the documented shape."""
-    from api.store import Availability
+    from api.stores.interface import Availability
     from api.views import encode_availability
 
     found = {

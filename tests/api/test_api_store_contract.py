@@ -10,7 +10,7 @@ import threading
 import pytest
 from support.availability import CATALOG, START
 
-from api.store import (
+from api.stores.interface import (
     EditionTooSmall,
     HoldAlreadySold,
     HoldNotActive,

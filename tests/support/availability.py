@@ -33,7 +33,7 @@ class FakeClock:
 
 def new_table(prefix: str = "availability") -> str:
     """Create a fresh DynamoDB table (as Terraform would) on the emulator in the environment."""
-    from api.dynamodb_store import DynamoDBStore
+    from api.stores.dynamodb import DynamoDBStore
 
     table = f"{prefix}-{uuid.uuid4().hex[:12]}"
     DynamoDBStore(table).initialize()

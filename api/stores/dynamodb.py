@@ -35,13 +35,14 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from api.store import (
+from api.stores.interface import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
     HOLD_RECORD_RETENTION_SECONDS,
     Availability,
@@ -132,6 +133,14 @@ class Cancelled(Exception):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(", ".join(reasons))
         self.reasons = reasons
+
+
+def from_url(url: str) -> DynamoDBStore:
+    """``dynamodb://<table-name>``; endpoint and region come from the ``AWS_*`` environment."""
+    parts = urlsplit(url)
+    if not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError(f"STORE_URL {url!r}: expected dynamodb://<table-name>")
+    return DynamoDBStore(parts.netloc)
 
 
 class DynamoDBStore(Store):

@@ -1,4 +1,4 @@
-"""The availability store: one interface, two implementations (SQLite, DynamoDB).
+"""The store interface: values, refusals and the abstract ``Store`` every backend implements.
 
 The store owns every fact about holds and sales and enforces the invariants
 itself, so no caller can oversell by mistake:
@@ -27,11 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    from flask import Flask
+from typing import Literal
 
 Status = Literal["available", "reserved", "sold_out"]
 
@@ -327,32 +323,3 @@ def validate_editions(editions: Mapping[str, int]) -> None:
     for slug, size in editions.items():
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"{slug}: edition size must be a positive integer, got {size!r}")
-
-
-def open_store(url: str) -> Store:
-    """Build the store named by ``sqlite:///path`` or ``dynamodb://table``."""
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        from api.sqlite_store import SQLiteStore
-
-        # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy.
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-        if not path:
-            raise ValueError(f"STORE_URL {url!r}: expected sqlite:///<path>")
-        return SQLiteStore(path)
-    if parts.scheme == "dynamodb":
-        from api.dynamodb_store import DynamoDBStore
-
-        if not parts.netloc or parts.path not in ("", "/"):
-            raise ValueError(f"STORE_URL {url!r}: expected dynamodb://<table-name>")
-        return DynamoDBStore(parts.netloc)
-    raise ValueError(f"STORE_URL {url!r}: scheme must be sqlite or dynamodb")
-
-
-def init_app(app: Flask) -> None:
-    """Open the configured store once per app and close it with the process."""
-    app.extensions["availability_store"] = open_store(app.config["STORE_URL"])
-
-
-def get_store(app: Flask) -> Store:
-    return app.extensions["availability_store"]

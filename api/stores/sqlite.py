@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from api.store import (
+from api.stores.interface import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
     Availability,
     EditionTooSmall,
@@ -92,6 +92,14 @@ def _unavailable_on_error() -> Iterator[None]:
         yield
     except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as error:
         raise StoreUnavailable(f"SQLite: {error}") from error
+
+
+def from_url(url: str) -> SQLiteStore:
+    """``sqlite:///relative/path`` or ``sqlite:////absolute/path``, as in SQLAlchemy."""
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+    if not path:
+        raise ValueError(f"STORE_URL {url!r}: expected sqlite:///<path>")
+    return SQLiteStore(path)
 
 
 class SQLiteStore(Store):
