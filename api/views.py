@@ -17,7 +17,7 @@ from importlib import resources
 from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from api import metrics
@@ -35,6 +35,7 @@ from api.stores.interface import (
     InvalidReleaseToken,
     NoUnitFree,
     Sale,
+    Store,
     StoreBusy,
     StoreError,
     StoreUnavailable,
@@ -46,14 +47,18 @@ from api.stores.interface import (
 
 bp = Blueprint("v1", __name__, url_prefix="/api/v1")
 
-HOLD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Every pattern is used with ``fullmatch``: with ``match``, "$" also accepts a
+# trailing newline ("a@b.co\n").
+HOLD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # The IETF draft sends the key as a structured-field string ("..."); bare values
-# are common in the wild, so both are accepted.
-IDEMPOTENCY_KEY = re.compile(r'^"?([\x21\x23-\x7e]{1,255})"?$')
+# are common in the wild, so both are accepted. At least 16 characters: a replay
+# of a guessed key with the same body would otherwise hand out someone's hold.
+IDEMPOTENCY_KEY_MIN_LENGTH = 16
+IDEMPOTENCY_KEY = re.compile(rf'"?([\x21\x23-\x7e]{{{IDEMPOTENCY_KEY_MIN_LENGTH},255}})"?')
 # Comma-separated slugs (each as SLUG_PATTERN; lengths are checked apart).
 _SLUG_BODY = SLUG_PATTERN.removeprefix("^").removesuffix("$")
-SLUG_LIST = re.compile(rf"^{_SLUG_BODY}(?:,{_SLUG_BODY})*$")
-EMAIL = re.compile(r"^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$")
+SLUG_LIST = re.compile(rf"{_SLUG_BODY}(?:,{_SLUG_BODY})*")
+EMAIL = re.compile(r"(?=.{3,254}\Z)[^@\s]+@[^@\s]+\.[^@\s]+")
 # A few seconds at the CDN absorbs bursts on a popular page, while a visitor
 # still sees a hold placed elsewhere within seconds.
 AVAILABILITY_CACHE = "public, max-age=5, s-maxage=5, stale-if-error=60"
@@ -85,6 +90,8 @@ def _json_body(allowed: set[str]) -> dict[str, Any]:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
+    except RecursionError:  # "[[[[...": the decoder recurses once per level
+        raise Problem(400, "malformed-json", "The body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise Problem(422, "invalid-body", "The body must be a JSON object.")
     unknown = sorted(set(body) - allowed)
@@ -136,7 +143,8 @@ def _unauthorized(detail: str, error: str | None = None) -> Problem:
 STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
     UnknownSculpture: (404, "unknown-sculpture", "No such sculpture is on sale."),
     UnknownHold: (404, "unknown-hold", "No such hold."),
-    InvalidReleaseToken: (403, "wrong-release-token", "This token does not release this hold."),
+    # A token that does not release the hold says no more than an unknown id would.
+    InvalidReleaseToken: (404, "unknown-hold", "No such hold."),
     NoUnitFree: (409, "no-unit-free", "Every unit of this piece is held or sold."),
     HoldAlreadySold: (409, "hold-sold", "This hold has become a sale."),
     HoldNotActive: (409, "hold-not-active", "The hold is no longer active."),
@@ -187,8 +195,11 @@ def _create_cache(state: BlueprintSetupState) -> None:
 def invalidates_availability(view: Callable[..., Response]) -> Callable[..., Response]:
     """Mark a view that may change availability: it drops this process's cached bodies.
 
-    Dropped after the view ran, whatever its outcome (a timed-out write may
-    still have happened), so the writer's next read comes from the store.
+    Dropped after the view ran if it reached the store (``store_for_writing``),
+    whatever the store answered (a timed-out write may still have happened),
+    so the writer's next read comes from the store. A request refused before
+    that (400, 401, 415, 422) leaves the cache alone: a flood of bad writes
+    must not turn every read into a store read.
     """
 
     @functools.wraps(view)
@@ -196,10 +207,20 @@ def invalidates_availability(view: Callable[..., Response]) -> Callable[..., Res
         try:
             return view(*args, **kwargs)
         finally:
-            current_app.extensions[CACHE_EXTENSION].invalidate()
+            if g.pop(_WRITE_ATTEMPTED, False):
+                current_app.extensions[CACHE_EXTENSION].invalidate()
 
     wrapper.invalidates_availability = True  # type: ignore[attr-defined]
     return wrapper
+
+
+_WRITE_ATTEMPTED = "availability_write_attempted"
+
+
+def store_for_writing() -> Store:
+    """The store, for a call that may change availability (see ``invalidates_availability``)."""
+    g.setdefault(_WRITE_ATTEMPTED, True)
+    return get_store(current_app)
 
 
 def _wants_fresh(environ: dict[str, Any]) -> bool:
@@ -298,17 +319,21 @@ def create_hold() -> Response:
     header = request.headers.get("Idempotency-Key")
     if header is None:
         raise Problem(400, "idempotency-key-missing", "Send an Idempotency-Key header (a UUID).")
-    match = IDEMPOTENCY_KEY.match(header)
+    match = IDEMPOTENCY_KEY.fullmatch(header)
     if not match:
-        raise Problem(400, "idempotency-key-invalid", "Idempotency-Key: 1-255 visible ASCII.")
+        raise Problem(
+            400,
+            "idempotency-key-invalid",
+            f"Idempotency-Key: {IDEMPOTENCY_KEY_MIN_LENGTH}-255 visible ASCII (send a UUID).",
+        )
     sculpture = _slug_field(body, "sculpture")
     email = body.get("email")
-    if email is not None and not (isinstance(email, str) and EMAIL.match(email)):
+    if email is not None and not (isinstance(email, str) and EMAIL.fullmatch(email)):
         raise _invalid([("/email", "must be an email address")])
 
     config = current_app.config
     try:
-        receipt = get_store(current_app).create_hold(
+        receipt = store_for_writing().create_hold(
             sculpture,
             email=email,
             idempotency_key=match.group(1),
@@ -338,9 +363,9 @@ def release_hold(hold_id: str) -> Response:
     token = _bearer_token()
     if token is None:
         raise _unauthorized("Send the hold's release token as 'Authorization: Bearer <token>'.")
-    if not HOLD_ID.match(hold_id):
+    if not HOLD_ID.fullmatch(hold_id):
         raise Problem(404, "unknown-hold", "No such hold.")
-    get_store(current_app).release_hold(hold_id, token, _now(), staff=_is_staff(token))
+    store_for_writing().release_hold(hold_id, token, _now(), staff=_is_staff(token))
     response = current_app.response_class(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -354,7 +379,13 @@ def _require_staff() -> None:
     if token is None:
         raise _unauthorized("Staff endpoints need 'Authorization: Bearer <staff token>'.")
     if not current_app.config.get("STAFF_TOKEN"):
-        raise Problem(403, "staff-disabled", "Staff access is not configured on this server.")
+        # 401, never 403: the CDN turns origin 403s into the site's 404 page.
+        raise Problem(
+            401,
+            "staff-disabled",
+            "Staff access is not configured on this server.",
+            headers={"WWW-Authenticate": 'Bearer realm="sculpture-store"'},
+        )
     if not _is_staff(token):
         raise _unauthorized("The staff token is not valid.", "invalid_token")
 
@@ -377,9 +408,9 @@ def record_sale() -> Response:
     body = _json_body({"hold", "sculpture"})
     if ("hold" in body) == ("sculpture" in body):
         raise _invalid([("", "give exactly one of 'hold' or 'sculpture'")])
-    store = get_store(current_app)
+    store = store_for_writing()
     if "hold" in body:
-        if not isinstance(body["hold"], str) or not HOLD_ID.match(body["hold"]):
+        if not isinstance(body["hold"], str) or not HOLD_ID.fullmatch(body["hold"]):
             raise _invalid([("/hold", "must be a hold id")])
         sale = store.record_sale(now=_now(), hold_id=body["hold"])
     else:

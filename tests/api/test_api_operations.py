@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,14 @@ def test_every_api_request_writes_one_json_line_that_is_an_emf_document(
 ) -> None:
     capsys.readouterr()
     client.post(
-        "/api/v1/holds", json={"sculpture": "unique-piece"}, headers={"Idempotency-Key": "a"}
+        "/api/v1/holds",
+        json={"sculpture": "unique-piece"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     client.post(
-        "/api/v1/holds", json={"sculpture": "unique-piece"}, headers={"Idempotency-Key": "b"}
+        "/api/v1/holds",
+        json={"sculpture": "unique-piece"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     client.get("/api/v1/availability?ids=unique-piece", headers={"X-Request-Id": "trace-me"})
     client.get("/healthz")  # probes are not counted
@@ -110,7 +115,7 @@ def test_every_api_request_writes_one_json_line_that_is_an_emf_document(
     assert (created["HoldsCreated"], created["Status2xx"]) == (1, 1)
     assert (conflict["HoldConflicts"], conflict["Status4xx"], conflict["status"]) == (1, 1, 409)
     assert "HoldsCreated" not in read
-    assert read["request_id"] == "trace-me"
+    assert read["request_id"] != "trace-me" and read["client_request_id"] == "trace-me"
     assert read["path"] == "/api/v1/availability"
     assert read["level"] == "info"
     assert read["Latency"] >= 0
@@ -209,11 +214,11 @@ def test_sync_inventory_adds_pieces_and_is_idempotent(app: Flask, tmp_path: Path
 def test_sync_inventory_refuses_to_shrink_below_held_plus_sold(
     app: Flask, client, tmp_path: Path
 ) -> None:
-    for key in ("a", "b"):
+    for _ in range(2):
         client.post(
             "/api/v1/holds",
             json={"sculpture": "edition-of-three"},
-            headers={"Idempotency-Key": key},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
         )
     inventory = write_inventory(tmp_path / "inventory.json", {"edition-of-three": 1})
     result = app.test_cli_runner().invoke(args=["sync-inventory", str(inventory)])
