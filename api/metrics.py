@@ -7,8 +7,9 @@ alarms are built on exactly these names, so they are constants here.
 
 Every request line carries all three status-class counters (0 or 1), so an
 alarm can divide ``Status5xx`` by the sample count; hold requests also carry
-``HoldsCreated`` and ``HoldConflicts``. Health probes are not counted: they
-would drown the latency percentiles in trivial requests.
+``HoldsCreated``, ``HoldConflicts`` (sold out) or ``HoldsLimited`` (the hold
+policy answered 429). Health probes are not counted: they would drown the
+latency percentiles in trivial requests.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ LATENCY = "Latency"
 STATUS_METRICS = ("Status2xx", "Status4xx", "Status5xx")
 HOLDS_CREATED = "HoldsCreated"
 HOLD_CONFLICTS = "HoldConflicts"
+HOLDS_LIMITED = "HoldsLimited"
 UNITS = {LATENCY: "Milliseconds"}
 UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz"})
 

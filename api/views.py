@@ -29,7 +29,9 @@ from api.stores.interface import (
     SLUG_PATTERN,
     Availability,
     HoldAlreadySold,
+    HoldLimitReached,
     HoldNotActive,
+    HoldPolicy,
     HoldReceipt,
     IdempotencyKeyReused,
     InvalidReleaseToken,
@@ -44,6 +46,7 @@ from api.stores.interface import (
     is_slug,
     request_fingerprint,
 )
+from api.visitors import visitor_key
 
 bp = Blueprint("v1", __name__, url_prefix="/api/v1")
 
@@ -143,8 +146,8 @@ def _unauthorized(detail: str, error: str | None = None) -> Problem:
 STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
     UnknownSculpture: (404, "unknown-sculpture", "No such sculpture is on sale."),
     UnknownHold: (404, "unknown-hold", "No such hold."),
-    # A token that does not release the hold says no more than an unknown id would.
-    InvalidReleaseToken: (404, "unknown-hold", "No such hold."),
+    # 401 (RFC 6750 invalid_token), never 403: the CDN maps origin 403s to the site's 404 page.
+    InvalidReleaseToken: (401, "wrong-release-token", "This token does not release this hold."),
     NoUnitFree: (409, "no-unit-free", "Every unit of this piece is held or sold."),
     HoldAlreadySold: (409, "hold-sold", "This hold has become a sale."),
     HoldNotActive: (409, "hold-not-active", "The hold is no longer active."),
@@ -153,17 +156,31 @@ STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
         "idempotency-key-reused",
         "This Idempotency-Key was already used with a different body.",
     ),
+    HoldLimitReached: (429, "hold-limit", "This visitor may not hold another piece now."),
     StoreBusy: (503, "busy", "Too many requests for this piece at once; try again."),
     StoreUnavailable: (503, "store-unavailable", "Availability is unknown right now; retry soon."),
+}
+
+
+# What each HoldLimitReached reason tells the visitor (formatted with the app's config).
+HOLD_LIMIT_DETAILS = {
+    "too-many-holds": "You already hold {HOLDS_PER_VISITOR} pieces; one must end before another.",
+    "piece-held-recently": "You held this piece recently; it stays free for others for a while.",
 }
 
 
 @bp.errorhandler(StoreError)
 def store_problem(error: StoreError) -> Response:
     status, kind, detail = STORE_PROBLEMS.get(type(error), (500, None, None))
-    headers = {}
+    headers: dict[str, str] = {}
     if isinstance(error, HoldNotActive):
         detail = f"The hold is {error.state}."
+    if isinstance(error, InvalidReleaseToken):
+        headers["WWW-Authenticate"] = 'Bearer realm="sculpture-store", error="invalid_token"'
+    if isinstance(error, HoldLimitReached):
+        detail = HOLD_LIMIT_DETAILS[error.reason].format(**current_app.config)
+        headers["Retry-After"] = str(error.retry_after)
+        kind = error.reason
     if status == 503:
         headers["Retry-After"] = "1"
         current_app.logger.warning("store refused: %s", error)
@@ -312,10 +329,8 @@ def _hold_json(receipt: HoldReceipt) -> dict[str, Any]:
     return body
 
 
-@bp.post("/holds")
-@invalidates_availability
-def create_hold() -> Response:
-    body = _json_body({"sculpture", "email"})
+def _idempotency_key() -> str:
+    """The request's Idempotency-Key, or the precise 400 problem."""
     header = request.headers.get("Idempotency-Key")
     if header is None:
         raise Problem(400, "idempotency-key-missing", "Send an Idempotency-Key header (a UUID).")
@@ -326,6 +341,18 @@ def create_hold() -> Response:
             "idempotency-key-invalid",
             f"Idempotency-Key: {IDEMPOTENCY_KEY_MIN_LENGTH}-255 visible ASCII (send a UUID).",
         )
+    return match.group(1)
+
+
+def hold_policy(config: Mapping[str, Any]) -> HoldPolicy:
+    return HoldPolicy(config["HOLDS_PER_VISITOR"], config["HOLD_REPEAT_SECONDS"])
+
+
+@bp.post("/holds")
+@invalidates_availability
+def create_hold() -> Response:
+    body = _json_body({"sculpture", "email"})
+    key = _idempotency_key()
     sculpture = _slug_field(body, "sculpture")
     email = body.get("email")
     if email is not None and not (isinstance(email, str) and EMAIL.fullmatch(email)):
@@ -336,14 +363,19 @@ def create_hold() -> Response:
         receipt = store_for_writing().create_hold(
             sculpture,
             email=email,
-            idempotency_key=match.group(1),
+            idempotency_key=key,
             fingerprint=request_fingerprint({"path": request.path, "body": body}),
             now=_now(),
             ttl_seconds=config["HOLD_TTL_SECONDS"],
             idempotency_ttl_seconds=config["IDEMPOTENCY_TTL_SECONDS"],
+            visitor=visitor_key(request.environ, config["TRUSTED_PROXY_HOPS"]),
+            policy=hold_policy(config),
         )
     except NoUnitFree:
         metrics.count(metrics.HOLD_CONFLICTS)
+        raise
+    except HoldLimitReached:
+        metrics.count(metrics.HOLDS_LIMITED)
         raise
 
     if not receipt.replayed:
@@ -406,18 +438,28 @@ def _sale_json(sale: Sale) -> dict[str, Any]:
 def record_sale() -> Response:
     _require_staff()
     body = _json_body({"hold", "sculpture"})
+    key = _idempotency_key()
     if ("hold" in body) == ("sculpture" in body):
         raise _invalid([("", "give exactly one of 'hold' or 'sculpture'")])
-    store = store_for_writing()
+    target: dict[str, str] = {}
     if "hold" in body:
         if not isinstance(body["hold"], str) or not HOLD_ID.fullmatch(body["hold"]):
             raise _invalid([("/hold", "must be a hold id")])
-        sale = store.record_sale(now=_now(), hold_id=body["hold"])
+        target["hold_id"] = body["hold"]
     else:
-        sale = store.record_sale(now=_now(), sculpture=_slug_field(body, "sculpture"))
-    response = jsonify(_sale_json(sale))
+        target["sculpture"] = _slug_field(body, "sculpture")
+    receipt = store_for_writing().record_sale(
+        now=_now(),
+        idempotency_key=key,
+        fingerprint=request_fingerprint({"path": request.path, "body": body}),
+        idempotency_ttl_seconds=current_app.config["IDEMPOTENCY_TTL_SECONDS"],
+        **target,
+    )
+    response = jsonify(_sale_json(receipt.sale))
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

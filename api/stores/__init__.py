@@ -20,7 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from api.stores.interface import Store
+from api.stores.interface import DEFAULT_TIME_BUDGET_SECONDS, Store
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -35,18 +35,20 @@ BACKENDS = {
 EXTENSION = "availability_store"
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS) -> Store:
     """Build the store named by ``sqlite:///path`` or ``dynamodb://table``."""
     scheme = urlsplit(url).scheme
     if scheme not in BACKENDS:
         raise ValueError(f"STORE_URL {url!r}: scheme must be one of {', '.join(BACKENDS)}")
     module, factory = BACKENDS[scheme]
-    return getattr(import_module(module), factory)(url)
+    return getattr(import_module(module), factory)(url, time_budget_seconds=time_budget_seconds)
 
 
 def init_app(app: Flask) -> None:
     """Open the configured store once per app."""
-    app.extensions[EXTENSION] = open_store(app.config["STORE_URL"])
+    app.extensions[EXTENSION] = open_store(
+        app.config["STORE_URL"], time_budget_seconds=app.config["STORE_TIME_BUDGET_SECONDS"]
+    )
 
 
 def get_store(app: Flask) -> Store:

@@ -277,7 +277,7 @@ def test_the_release_token_releases_the_hold(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("authorization", "status"),
-    [(None, 401), ("Basic dXNlcjpwYXNz", 401), ("Bearer ", 401), ("Bearer wrong-token", 404)],
+    [(None, 401), ("Basic dXNlcjpwYXNz", 401), ("Bearer ", 401), ("Bearer wrong-token", 401)],
     ids=["none", "basic", "empty", "wrong"],
 )
 def test_releasing_needs_the_holds_token(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from openapi_spec_validator import validate
+from support.api_client import place_hold
 from support.availability import SPEC_PATH, START
 
 from api import create_app
@@ -99,21 +99,15 @@ def test_every_api_request_writes_one_json_line_that_is_an_emf_document(
     client, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
     capsys.readouterr()
-    client.post(
-        "/api/v1/holds",
-        json={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    client.post(
-        "/api/v1/holds",
-        json={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
+    place_hold(client, visitor="198.51.100.7")
+    place_hold(client)
+    place_hold(client, visitor="198.51.100.7")  # the same visitor, the same piece: 429
     client.get("/api/v1/availability?ids=unique-piece", headers={"X-Request-Id": "trace-me"})
     client.get("/healthz")  # probes are not counted
-    created, conflict, read = stdout_records(capsys)
+    created, conflict, limited, read = stdout_records(capsys)
     assert (created["HoldsCreated"], created["Status2xx"]) == (1, 1)
     assert (conflict["HoldConflicts"], conflict["Status4xx"], conflict["status"]) == (1, 1, 409)
+    assert (limited["HoldsLimited"], limited["Status4xx"], limited["status"]) == (1, 1, 429)
     assert "HoldsCreated" not in read
     assert read["request_id"] != "trace-me" and read["client_request_id"] == "trace-me"
     assert read["path"] == "/api/v1/availability"
@@ -204,7 +198,7 @@ def test_sync_inventory_adds_pieces_and_is_idempotent(app: Flask, tmp_path: Path
     first = runner.invoke(args=["sync-inventory", str(inventory)])
     assert first.exit_code == 0, first.output
     assert "1 added" in first.output and "added: new-piece" in first.output
-    assert "kept: large-edition" in first.output
+    assert "kept off sale: large-edition" in first.output
     second = runner.invoke(args=["sync-inventory", str(inventory)])
     assert "0 added, 0 resized, 2 unchanged" in second.output
     counts = app.extensions["availability_store"].availability(["new-piece"], START)
@@ -215,11 +209,7 @@ def test_sync_inventory_refuses_to_shrink_below_held_plus_sold(
     app: Flask, client, tmp_path: Path
 ) -> None:
     for _ in range(2):
-        client.post(
-            "/api/v1/holds",
-            json={"sculpture": "edition-of-three"},
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
+        assert place_hold(client, "edition-of-three").status_code == 201
     inventory = write_inventory(tmp_path / "inventory.json", {"edition-of-three": 1})
     result = app.test_cli_runner().invoke(args=["sync-inventory", str(inventory)])
     assert result.exit_code == 1

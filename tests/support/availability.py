@@ -47,6 +47,8 @@ def gunicorn_env(store_url: str, **extra: str) -> dict[str, str]:
         "API_STAFF_TOKEN": STAFF_TOKEN,
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "8",
+        # As behind CloudFront: the visitor is the last X-Forwarded-For entry.
+        "API_TRUSTED_PROXY_HOPS": "1",
         "HOME": os.environ.get("HOME", "/tmp"),
         **extra,
     }
