@@ -183,3 +183,12 @@ def test_sigterm_fails_readiness_first_then_finishes_in_flight_requests(tmp_path
     assert response.json() == {"shutting_down": True}  # readiness had already failed
     assert exit_code == 0
     assert time.monotonic() - started < 10
+
+
+def test_gunicorn_in_production_mode_refuses_to_start_without_a_store(tmp_path) -> None:
+    """The container's CMD: with API_ENV=production and no API_STORE_URL, gunicorn exits."""
+    env = {"API_ENV": "production", "API_SERVICE_NAME": "x", "API_TRUSTED_PROXY_HOPS": "1"}
+    node = launch_node("", tmp_path, **env)  # API_STORE_URL empty: as good as unset
+    node.process.wait(timeout=60)
+    assert node.process.returncode != 0
+    assert "API_STORE_URL" in node.log()

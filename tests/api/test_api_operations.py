@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -297,3 +298,68 @@ def test_the_gunicorn_settings_meet_the_operational_contract(monkeypatch) -> Non
     assert settings["bind"] == "0.0.0.0:8000"
     assert settings["control_socket_disable"] is True
     assert settings["errorlog"] == "-"
+
+
+# --------------------------------------------------------------------------- production
+
+
+PRODUCTION_ENV = {
+    "API_ENV": "production",
+    "API_STORE_URL": "sqlite:///{tmp}/db.sqlite3",
+    "API_STAFF_TOKEN": "a-staff-token",
+    "API_SERVICE_NAME": "availability-api",
+    "API_TRUSTED_PROXY_HOPS": "1",
+}
+
+
+@pytest.mark.parametrize(
+    "missing", ["API_STORE_URL", "API_STAFF_TOKEN", "API_SERVICE_NAME", "API_TRUSTED_PROXY_HOPS"]
+)
+def test_in_production_the_app_refuses_to_start_without_each_required_setting(
+    tmp_path: Path, monkeypatch, missing: str
+) -> None:
+    from api.config import PRODUCTION_REQUIRED
+
+    assert missing.removeprefix("API_") in PRODUCTION_REQUIRED
+    for name, value in PRODUCTION_ENV.items():
+        if name != missing:
+            monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    monkeypatch.delenv(missing, raising=False)
+    with pytest.raises(ValueError, match=missing):
+        create_app()
+    monkeypatch.setenv(missing, "  ")  # blank is missing too
+    with pytest.raises(ValueError, match=missing):
+        create_app()
+
+
+def test_in_production_the_app_starts_with_every_setting_given(tmp_path: Path, monkeypatch) -> None:
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    app = create_app()
+    assert app.config["TRUSTED_PROXY_HOPS"] == 1
+    assert app.config["STORE_URL"].startswith("sqlite:///")
+
+
+def test_the_image_runs_in_production_mode_with_no_default_store_and_a_pinned_base() -> None:
+    dockerfile = (SPEC_PATH.parents[1] / "Dockerfile").read_text()
+    assert "API_ENV=production" in dockerfile
+    assert "API_STORE_URL" not in dockerfile.split("ENV PATH", 1)[1].split("WORKDIR", 1)[0]
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, re.M)
+    assert base and re.search(r"@sha256:[0-9a-f]{64}$", base.group(1)), "pin the base by digest"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRUSTED_PROXY_HOPS", -1),
+        ("TRUSTED_PROXY_HOPS", "1"),
+        ("HOLDS_PER_VISITOR", 0),
+        ("HOLD_REPEAT_SECONDS", 0),
+        ("STORE_TIME_BUDGET_SECONDS", 0),
+        ("STORE_TIME_BUDGET_SECONDS", 29),  # would outlive CloudFront's 30 s with retries
+        ("ENV", "staging"),
+    ],
+)
+def test_a_nonsense_setting_stops_the_app_from_starting(tmp_path: Path, name: str, value) -> None:
+    with pytest.raises(ValueError, match=name):
+        create_app({"STORE_URL": f"sqlite:///{tmp_path}/db", name: value})

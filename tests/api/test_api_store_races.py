@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from support.availability import START
+from support.availability import CATALOG, START, new_table
 
+from api.stores.dynamodb import DynamoDBStore
 from api.stores.interface import (
     EditionTooSmall,
     HoldNotActive,
@@ -27,6 +29,14 @@ from api.stores.interface import (
 
 TTL = 1800
 KEY = "first-key-0000000000000000000000"
+
+
+@pytest.fixture
+def dynamodb(aws_env: dict[str, str]) -> Iterator[DynamoDBStore]:
+    """For the races only DynamoDB can have: SQLite takes its write lock before it reads."""
+    store = DynamoDBStore(new_table())
+    store.sync_inventory(CATALOG, now=START)
+    yield store
 
 
 def hold(store: Store, slug: str, key: str, now: int):
@@ -84,11 +94,10 @@ def test_a_clock_stepping_back_does_not_revive_an_expired_hold(store: Store) -> 
 # --------------------------------------------------------------------------- same key in flight
 
 
-def test_a_retry_in_flight_for_the_last_unit_replays_the_hold(store_url: str, store: Store) -> None:
+def test_a_retry_in_flight_for_the_last_unit_replays_the_hold(dynamodb: DynamoDBStore) -> None:
     """Two requests with one key: the second reads the key (absent) just before the first
     commits, then finds no unit free. It must answer with the first's hold, not 409."""
-    if not store_url.startswith("dynamodb"):
-        pytest.skip("SQLite reads the key under its write lock: no request can slip in")
+    store = dynamodb
     original = store._live_idempotency_record  # type: ignore[attr-defined]
     raced: list[Any] = []
 
@@ -159,14 +168,12 @@ def test_a_piece_left_out_of_the_inventory_can_no_longer_be_held_or_sold(store: 
 
 
 def test_a_sync_refused_by_a_hold_that_lands_midway_writes_nothing(
-    store_url: str, store: Store
+    dynamodb: DynamoDBStore,
 ) -> None:
-    if not store_url.startswith("dynamodb"):
-        pytest.skip("SQLite syncs in one transaction under its write lock")
-    from api.stores import open_store
+    store = dynamodb
 
     hold(store, "edition-of-three", "held-before-sync-key-000", START)
-    other_node = open_store(store_url)
+    other_node = DynamoDBStore(store.table)
     fired: list[str] = []
 
     def a_hold_lands(event_name: str, **_: Any) -> None:
@@ -209,10 +216,9 @@ def lose_the_first_answer(store: Store, operation: str = "TransactWriteItems") -
 @pytest.mark.parametrize("with_key", [True, False], ids=["with-key", "no-key"])
 @pytest.mark.parametrize("kind", ["direct", "from-hold"])
 def test_a_sale_whose_answer_was_lost_and_resent_is_recorded_once(
-    store_url: str, store: Store, kind: str, with_key: bool
+    dynamodb: DynamoDBStore, kind: str, with_key: bool
 ) -> None:
-    if not store_url.startswith("dynamodb"):
-        pytest.skip("botocore retries are DynamoDB's")
+    store = dynamodb
     target = {"sculpture": "edition-of-three"}
     if kind == "from-hold":
         target = {"hold_id": hold(store, "edition-of-three", KEY, START).hold.id}
@@ -225,9 +231,8 @@ def test_a_sale_whose_answer_was_lost_and_resent_is_recorded_once(
     assert (held, sold) == (0, 1)
 
 
-def test_a_hold_whose_answer_was_lost_and_resent_is_held_once(store_url: str, store: Store) -> None:
-    if not store_url.startswith("dynamodb"):
-        pytest.skip("botocore retries are DynamoDB's")
+def test_a_hold_whose_answer_was_lost_and_resent_is_held_once(dynamodb: DynamoDBStore) -> None:
+    store = dynamodb
     resent = lose_the_first_answer(store)
     receipt = hold(store, "edition-of-three", KEY, START)
     assert resent and not receipt.replayed
