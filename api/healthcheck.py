@@ -10,7 +10,6 @@ import os
 import sys
 import urllib.request
 
-
 #: The liveness route (api.health) and the port gunicorn binds in the container.
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8000

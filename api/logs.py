@@ -17,10 +17,11 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
 from typing import TYPE_CHECKING, Any
 
-from flask import g, has_app_context, has_request_context, request
+from flask import g, has_request_context, request
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -90,7 +91,13 @@ def utc_timestamp(now: float) -> str:
     return f"{text}.{millis % 1000:03d}Z"
 
 
-def write_encoded_line(logger: logging.Logger, message: str, members: str) -> None:
+def write_line(
+    logger: logging.Logger,
+    message: str,
+    members: str,
+    request_id: str | None,
+    client_request_id: str | None,
+) -> None:
     """Write one INFO line shaped like ``JsonFormatter``'s, bypassing the logging machinery.
 
     ``members`` are the line's own fields, already encoded as JSON object members
@@ -101,9 +108,6 @@ def write_encoded_line(logger: logging.Logger, message: str, members: str) -> No
     """
     if not logger.isEnabledFor(logging.INFO):
         return
-    request_id = client_request_id = None
-    if has_app_context():
-        request_id, client_request_id = g.get("request_id"), g.get("client_request_id")
     line = (
         f'{{"time":"{utc_timestamp(time.time())}","level":"info",'
         f'"logger":{encode_string(logger.name)},"message":{encode_string(message)}'
@@ -131,12 +135,24 @@ def configure_logging(level: str | int = "INFO") -> None:
     logger.propagate = False
 
 
-def _assign_request_id() -> None:
+def new_request_id() -> str:
     # 128 random bits as 32 hex digits (a uuid4's hex, minus its costlier object).
-    g.request_id = os.urandom(16).hex()
-    incoming = request.environ.get("HTTP_X_REQUEST_ID")
+    return os.urandom(16).hex()
+
+
+def client_request_id(environ: Mapping[str, Any]) -> str | None:
+    """The client's own X-Request-Id, if it looks sane (it is logged, never adopted)."""
+    incoming = environ.get("HTTP_X_REQUEST_ID")
     if incoming is not None and _SANE_CLIENT_REQUEST_ID.fullmatch(incoming):
-        g.client_request_id = incoming
+        return incoming
+    return None
+
+
+def _assign_request_id() -> None:
+    g.request_id = new_request_id()
+    client_id = client_request_id(request.environ)
+    if client_id is not None:
+        g.client_request_id = client_id
 
 
 def _echo_request_id(response: Response) -> Response:

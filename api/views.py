@@ -240,7 +240,7 @@ def store_for_writing() -> Store:
     return get_store(current_app)
 
 
-def _wants_fresh(environ: dict[str, Any]) -> bool:
+def wants_fresh(environ: Mapping[str, Any]) -> bool:
     """``Cache-Control: no-cache`` / ``max-age=0`` (the site's reload after a hold)."""
     header = environ.get("HTTP_CACHE_CONTROL")
     if header is None:
@@ -256,7 +256,7 @@ def availability() -> Response:
     req = request._get_current_object()  # type: ignore[attr-defined]
     cache: AvailabilityCache = app.extensions[CACHE_EXTENSION]
     key = req.query_string
-    body = None if _wants_fresh(req.environ) else cache.get(key)
+    body = None if wants_fresh(req.environ) else cache.get(key)
     if body is None:
         generation = cache.generation
         body = _availability_body(app, req.args.getlist("ids"))
@@ -268,16 +268,38 @@ def availability() -> Response:
 
 def _availability_body(app: Flask, values: list[str]) -> bytes:
     raw = ",".join(values)
-    if not raw:
-        raise Problem(400, "invalid-query", "Give the sculptures as ?ids=slug-a,slug-b.")
-    ids = list(dict.fromkeys(raw.split(",")))
     limit = app.config["MAX_IDS"]
+    ids = valid_ids(raw, limit)
+    if ids is None:
+        raise _invalid_ids(raw, limit)
+    return availability_body(app, ids)
+
+
+def valid_ids(raw: str, limit: int) -> list[str] | None:
+    """The distinct slugs of ``raw`` (``a,b,a``), or None when it is not a valid id list.
+
+    One match for the whole list (the hot path); ``_invalid_ids`` names the culprit.
+    """
+    if not raw:
+        return None
+    ids = list(dict.fromkeys(raw.split(",")))
+    if len(ids) > limit or not SLUG_LIST.fullmatch(raw) or max(map(len, ids)) > SLUG_MAX_LENGTH:
+        return None
+    return ids
+
+
+def _invalid_ids(raw: str, limit: int) -> Problem:
+    if not raw:
+        return Problem(400, "invalid-query", "Give the sculptures as ?ids=slug-a,slug-b.")
+    ids = list(dict.fromkeys(raw.split(",")))
     if len(ids) > limit:
-        raise Problem(400, "invalid-query", f"At most {limit} ids per request.")
-    # One match for the whole list; the slow scan only runs to name the culprit.
-    if not (SLUG_LIST.fullmatch(raw) and max(map(len, ids)) <= SLUG_MAX_LENGTH):
-        bad = next((value for value in ids if not is_slug(value)), raw)
-        raise Problem(400, "invalid-query", f"Not a sculpture slug: {bad[:100]!r}.")
+        return Problem(400, "invalid-query", f"At most {limit} ids per request.")
+    bad = next((value for value in ids if not is_slug(value)), raw)
+    return Problem(400, "invalid-query", f"Not a sculpture slug: {bad[:100]!r}.")
+
+
+def availability_body(app: Flask, ids: list[str]) -> bytes:
+    """The encoded AvailabilityList of valid ``ids``, read from the store now."""
     found = get_store(app).availability(ids, int(app.config["CLOCK"]()))
     return encode_availability(ids, found)
 
