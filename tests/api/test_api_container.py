@@ -106,14 +106,14 @@ def test_the_container_keeps_holds_in_its_writable_tmp(container) -> None:
         "POST",
         base_url + "/api/v1/holds",
         json_body={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": "container"},
+        headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": "198.51.100.1"},
     )
     assert hold.status == 201
     second = request(
         "POST",
         base_url + "/api/v1/holds",
         json_body={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": "other"},
+        headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": "198.51.100.2"},
     )
     assert second.status == 409
 
