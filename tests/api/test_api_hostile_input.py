@@ -185,3 +185,9 @@ def test_refused_writes_leave_the_availability_cache_alone(app: Flask, client: F
     assert (cache.generation, len(cache)) == (generation, entries)
     assert place_hold(client).status_code == 201  # a write that reached the store does clear it
     assert cache.generation > generation and len(cache) == 0
+
+
+def test_no_store_refusal_maps_to_403() -> None:
+    from api.views import STORE_PROBLEMS
+
+    assert 403 not in {status for status, _kind, _detail in STORE_PROBLEMS.values()}
