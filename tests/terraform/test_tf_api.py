@@ -172,6 +172,70 @@ def test_task_role_may_only_use_the_table(api: Config) -> None:
         assert "dynamodb:DeleteTable" not in statement["actions"]
 
 
+def iam_actions_the_store_needs() -> set[str]:
+    """Drive every store operation against DynamoDB (moto) and name the IAM action of each call.
+
+    A transaction is authorised action by action (a Put inside it needs
+    ``dynamodb:PutItem``), so its items are counted, not the transaction.
+    """
+    import os
+    from unittest import mock
+
+    from support.availability import CATALOG, START, new_table
+    from support.moto_server import aws_environment, start_moto
+
+    from api.stores.dynamodb import DynamoDBStore
+    from api.stores.interface import HoldPolicy, NoUnitFree
+
+    needed: set[str] = set()
+
+    def record(params: dict, model, **_: object) -> None:
+        if model.name == "TransactWriteItems":
+            kinds = {next(iter(item)) for item in params["TransactItems"]}
+            needed.update(f"dynamodb:{kind}Item" for kind in kinds)
+        elif model.name not in ("CreateTable", "DescribeTable", "UpdateTimeToLive"):
+            needed.add(f"dynamodb:{model.name}")
+
+    with (
+        start_moto(threaded=False) as moto,
+        mock.patch.dict(os.environ, aws_environment(moto.endpoint_url)),
+    ):
+        store = DynamoDBStore(new_table())
+        store.client.meta.events.register("before-parameter-build.dynamodb", record)
+        store.ping()
+        store.sync_inventory(CATALOG, now=START)
+        policy = HoldPolicy()
+        held = [
+            store.create_hold(slug, email=None, idempotency_key=f"k-{slug}", fingerprint="f",
+                              now=START, ttl_seconds=60, visitor="v", policy=policy)
+            for slug in ("unique-piece", "edition-of-three")
+        ]  # fmt: skip
+        store.availability(CATALOG, START)
+        store.release_hold(held[0].hold.id, held[0].release_token, START)
+        store.record_sale(
+            now=START, hold_id=held[1].hold.id, idempotency_key="sale-1", fingerprint="s"
+        )
+        store.record_sale(now=START, sculpture="large-edition")
+        try:
+            store.record_sale(
+                now=START, sculpture="unique-piece", idempotency_key="sale-2", fingerprint="t"
+            )
+            store.record_sale(now=START, sculpture="unique-piece")
+        except NoUnitFree:
+            pass
+        store.sync_inventory({**CATALOG, "large-edition": 3}, now=START)
+        store.sync_inventory({"large-edition": 12}, now=START)
+    return needed
+
+
+def test_the_task_role_allows_every_call_the_store_makes(api: Config) -> None:
+    document = api.data("aws_iam_policy_document")["task"]
+    allowed = {action for statement in document["statement"] for action in statement["actions"]}
+    needed = iam_actions_the_store_needs()
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= needed
+    assert needed <= allowed, needed - allowed
+
+
 def test_tasks_admit_traffic_from_the_nlb_only(api: Config) -> None:
     ingress = api.resources("aws_vpc_security_group_ingress_rule")
     assert len(ingress) == 1
