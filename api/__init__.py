@@ -18,15 +18,26 @@ __all__ = ["create_app"]
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the API app; ``test_config`` overrides the environment (tests only)."""
-    from api import cli, config, health, logs, metrics, problems, store, views
+    from api import (
+        availability_fast_path,
+        cli,
+        config,
+        health,
+        logs,
+        metrics,
+        problems,
+        stores,
+        views,
+    )
 
     app = Flask(__name__)
     config.load(app, test_config)
     logs.init_app(app)
     metrics.init_app(app)
     problems.init_app(app)
-    store.init_app(app)
+    stores.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
+    availability_fast_path.init_app(app)
     return app

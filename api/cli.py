@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from api.inventory import InventoryError, load_inventory
-from api.store import EditionTooSmall, get_store
+from api.stores import get_store
+from api.stores.interface import EditionTooSmall
 
 
 @click.command("sync-inventory")
@@ -21,7 +22,8 @@ def sync_inventory(path: Path) -> None:
 
     Adds new pieces and resizes editions; refuses to shrink an edition below
     its held + sold units; keeps pieces missing from the file with their holds
-    and sales.
+    and sales, but takes them off sale (no new hold or direct sale) until the
+    inventory lists them again.
     """
     try:
         editions = load_inventory(path)
@@ -30,13 +32,19 @@ def sync_inventory(path: Path) -> None:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"inventory synced: {len(report.added)} added, {len(report.resized)} resized, "
-        f"{len(report.unchanged)} unchanged, {len(report.kept)} kept (not in {path.name})"
+        f"{len(report.unchanged)} unchanged, {len(report.reopened)} back on sale, "
+        f"{len(report.kept)} kept off sale (not in {path.name})"
     )
-    for label, slugs in (("added", report.added), ("resized", report.resized)):
+    labels = (
+        ("added", report.added),
+        ("resized", report.resized),
+        ("back on sale", report.reopened),
+    )
+    for label, slugs in labels:
         for slug in slugs:
             click.echo(f"  {label}: {slug}")
     for slug in report.kept:
-        click.echo(f"  kept: {slug} (not in the inventory; holds and sales untouched)")
+        click.echo(f"  kept off sale: {slug} (not in the inventory; holds and sales untouched)")
 
 
 @click.command("init-store")

@@ -18,7 +18,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from api.problems import Problem
-from api.store import StoreError, get_store
+from api.stores import get_store
+from api.stores.interface import StoreError
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("api.health")

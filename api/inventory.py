@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from api.store import is_slug
+from api.stores.interface import is_slug
 
 SUPPORTED_VERSION = 1
 

@@ -2,9 +2,11 @@
 
 Containers ship stdout to CloudWatch Logs as-is, so a JSON line is both
 human-searchable (Logs Insights) and machine-readable (Embedded Metric Format
-lines are JSON log lines too, see ``api.metrics``). The request id comes from
-the caller's ``X-Request-Id`` when it looks sane, otherwise it is generated, and
-is echoed in the response so a visitor's report can be matched to a log line.
+lines are JSON log lines too, see ``api.metrics``). The request id is always
+generated here and echoed in ``X-Request-Id``, so a visitor's report can be
+matched to a log line; a client cannot choose it (and so cannot make its
+requests look like someone else's). A sane ``X-Request-Id`` the client sent is
+logged apart, as ``client_request_id``.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
 from typing import TYPE_CHECKING, Any
 
-from flask import g, has_app_context, has_request_context, request
+from flask import g, has_request_context, request
 
 if TYPE_CHECKING:
     from flask import Flask, Response
 
 REQUEST_ID_HEADER = "X-Request-Id"
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# fullmatch: "$" would let a trailing newline through.
+_SANE_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Attributes every LogRecord has; anything else was passed through ``extra=``.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
@@ -42,6 +46,8 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context() and "request_id" in g:
             entry["request_id"] = g.request_id
+            if g.get("client_request_id") is not None:
+                entry["client_request_id"] = g.client_request_id
         for key, value in record.__dict__.items():
             if key == "_aws" or (key not in _STANDARD and not key.startswith("_")):
                 entry[key] = value
@@ -85,7 +91,13 @@ def utc_timestamp(now: float) -> str:
     return f"{text}.{millis % 1000:03d}Z"
 
 
-def write_encoded_line(logger: logging.Logger, message: str, members: str) -> None:
+def write_line(
+    logger: logging.Logger,
+    message: str,
+    members: str,
+    request_id: str | None,
+    client_request_id: str | None,
+) -> None:
     """Write one INFO line shaped like ``JsonFormatter``'s, bypassing the logging machinery.
 
     ``members`` are the line's own fields, already encoded as JSON object members
@@ -96,11 +108,15 @@ def write_encoded_line(logger: logging.Logger, message: str, members: str) -> No
     """
     if not logger.isEnabledFor(logging.INFO):
         return
-    request_id = g.get("request_id") if has_app_context() else None
     line = (
         f'{{"time":"{utc_timestamp(time.time())}","level":"info",'
         f'"logger":{encode_string(logger.name)},"message":{encode_string(message)}'
         + (f',"request_id":{encode_string(request_id)}' if request_id is not None else "")
+        + (
+            f',"client_request_id":{encode_string(client_request_id)}'
+            if client_request_id is not None
+            else ""
+        )
         + (f",{members}}}\n" if members else "}\n")
     )
     stream = sys.stdout
@@ -119,10 +135,24 @@ def configure_logging(level: str | int = "INFO") -> None:
     logger.propagate = False
 
 
-def _assign_request_id() -> None:
-    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+def new_request_id() -> str:
     # 128 random bits as 32 hex digits (a uuid4's hex, minus its costlier object).
-    g.request_id = incoming if _SANE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+    return os.urandom(16).hex()
+
+
+def client_request_id(environ: Mapping[str, Any]) -> str | None:
+    """The client's own X-Request-Id, if it looks sane (it is logged, never adopted)."""
+    incoming = environ.get("HTTP_X_REQUEST_ID")
+    if incoming is not None and _SANE_CLIENT_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return None
+
+
+def _assign_request_id() -> None:
+    g.request_id = new_request_id()
+    client_id = client_request_id(request.environ)
+    if client_id is not None:
+        g.client_request_id = client_id
 
 
 def _echo_request_id(response: Response) -> Response:

@@ -7,8 +7,9 @@ alarms are built on exactly these names, so they are constants here.
 
 Every request line carries all three status-class counters (0 or 1), so an
 alarm can divide ``Status5xx`` by the sample count; hold requests also carry
-``HoldsCreated`` and ``HoldConflicts``. Health probes are not counted: they
-would drown the latency percentiles in trivial requests.
+``HoldsCreated``, ``HoldConflicts`` (sold out) or ``HoldsLimited`` (the hold
+policy answered 429). Health probes are not counted: they would drown the
+latency percentiles in trivial requests.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, request
 
-from api.logs import encode_string, write_encoded_line
+from api.logs import encode_string, write_line
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -33,6 +34,7 @@ LATENCY = "Latency"
 STATUS_METRICS = ("Status2xx", "Status4xx", "Status5xx")
 HOLDS_CREATED = "HoldsCreated"
 HOLD_CONFLICTS = "HoldConflicts"
+HOLDS_LIMITED = "HoldsLimited"
 UNITS = {LATENCY: "Milliseconds"}
 UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -131,20 +133,45 @@ def _emit(response: Response) -> Response:
     context = g._get_current_object()  # type: ignore[attr-defined]  # hot path: resolve once
     started = context.get("request_started")
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if started is None or req.path in UNCOUNTED_PATHS or not access_log.isEnabledFor(INFO):
+    if started is None or req.path in UNCOUNTED_PATHS:
         return response
-    latency_ms = (time.perf_counter() - started) * 1000
-    members = encode_request_document(
+    write_request_line(
         service=current_app.config["SERVICE_NAME"],
-        timestamp_ms=int(time.time() * 1000),
-        latency_ms=latency_ms,
+        started=started,
         status=response.status_code,
         counters=context.get("metric_counters"),
         method=req.method,
         path=req.path,
+        request_id=context.get("request_id"),
+        client_request_id=context.get("client_request_id"),
     )
-    write_encoded_line(access_log, "request", members)
     return response
+
+
+def write_request_line(
+    *,
+    service: str,
+    started: float,
+    status: int,
+    counters: dict[str, int] | None,
+    method: str,
+    path: str,
+    request_id: str | None,
+    client_request_id: str | None,
+) -> None:
+    """The access line of one request, an EMF document (``started``: its perf_counter)."""
+    if not access_log.isEnabledFor(INFO):
+        return
+    members = encode_request_document(
+        service=service,
+        timestamp_ms=int(time.time() * 1000),
+        latency_ms=(time.perf_counter() - started) * 1000,
+        status=status,
+        counters=counters,
+        method=method,
+        path=path,
+    )
+    write_line(access_log, "request", members, request_id, client_request_id)
 
 
 def init_app(app: Flask) -> None:

@@ -74,7 +74,7 @@ def main() -> None:
     from api_bare_app import app as bare
 
     from api import create_app
-    from api.store import open_store
+    from api.stores import open_store
 
     store = open_store(os.environ["API_STORE_URL"])
     store.sync_inventory(dict.fromkeys(IDS.split(","), 3), now=int(time.time()))

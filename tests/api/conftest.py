@@ -29,7 +29,7 @@ from support.openapi import OpenAPIChecker
 from support.servers import ServerProcess
 
 from api import create_app
-from api.store import Store, open_store
+from api.stores import Store, open_store
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import uuid
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support.availability import CATALOG, STAFF_TOKEN, START, FakeClock
+from support.api_client import place_hold, staff
+from support.availability import CATALOG, START, FakeClock
 
 from api import create_app
 from api.availability_cache import AvailabilityCache
 
 LIST = "/api/v1/availability?ids=unique-piece,edition-of-three"
-STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 
 
 def held(client: FlaskClient, slug: str = "unique-piece", **headers: str) -> int:
@@ -36,12 +36,6 @@ def hold_elsewhere(app: Flask, slug: str = "unique-piece") -> str:
         ttl_seconds=1800,
     )
     return receipt.hold.id
-
-
-def place_hold(client: FlaskClient, slug: str = "unique-piece"):
-    return client.post(
-        "/api/v1/holds", json={"sculpture": slug}, headers={"Idempotency-Key": str(uuid.uuid4())}
-    )
 
 
 def test_a_repeated_list_is_served_from_the_cache_until_the_ttl_passes(
@@ -81,7 +75,7 @@ def test_a_release_and_a_sale_through_this_process_are_seen_at_once(
     )
     assert released.status_code == 204
     assert held(client) == 0
-    sale = client.post("/api/v1/sales", json={"sculpture": "unique-piece"}, headers=STAFF)
+    sale = client.post("/api/v1/sales", json={"sculpture": "unique-piece"}, headers=staff())
     assert sale.status_code == 201
     [item] = client.get("/api/v1/availability?ids=unique-piece").get_json()["items"]
     assert item["status"] == "sold_out"

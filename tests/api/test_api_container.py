@@ -23,6 +23,19 @@ IMAGE = "localhost/sculpture-store/availability-api:test"
 pytestmark = pytest.mark.slow
 
 
+# What the task definition gives the container (a local store, as no AWS is reachable).
+PRODUCTION_SETTINGS = {
+    "API_STORE_URL": "sqlite:////tmp/availability.sqlite3",
+    "API_STAFF_TOKEN": "container-staff",
+    "API_SERVICE_NAME": "availability-api",
+    "API_TRUSTED_PROXY_HOPS": "1",
+}
+
+
+def env_args(settings: dict[str, str]) -> list[str]:
+    return [arg for name, value in settings.items() for arg in ("--env", f"{name}={value}")]
+
+
 @pytest.fixture(scope="module")
 def image() -> str:
     ensure_base_image()
@@ -45,8 +58,7 @@ def container(image: str) -> Iterator[tuple[str, str]]:
         "--tmpfs",
         "/tmp:rw,size=64m",
         "--no-healthcheck",  # podman would need systemd timers; the command is tested below
-        "--env",
-        "API_STAFF_TOKEN=container-staff",
+        *env_args(PRODUCTION_SETTINGS),
         "--publish",
         f"127.0.0.1:{port}:8000",
         image,
@@ -94,14 +106,14 @@ def test_the_container_keeps_holds_in_its_writable_tmp(container) -> None:
         "POST",
         base_url + "/api/v1/holds",
         json_body={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": "container"},
+        headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": "198.51.100.1"},
     )
     assert hold.status == 201
     second = request(
         "POST",
         base_url + "/api/v1/holds",
         json_body={"sculpture": "unique-piece"},
-        headers={"Idempotency-Key": "other"},
+        headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": "198.51.100.2"},
     )
     assert second.status == 409
 
@@ -116,3 +128,35 @@ def test_podman_stop_ends_the_container_gracefully_within_10_seconds(container) 
     assert elapsed < 10
     logs = podman("logs", name).stdout
     assert "shutdown begun" in logs
+
+
+def test_the_image_holds_no_package_installer_or_build_backend(container) -> None:
+    name, _base_url = container
+    probe = (
+        "import importlib.util as u;"
+        " print([m for m in ('pip', 'setuptools', 'wheel') if u.find_spec(m)])"
+    )
+    for python in ("python3", "/usr/bin/python3", "/usr/local/bin/python3"):
+        found = podman("exec", name, python, "-c", probe, check=False)
+        if found.returncode == 0:  # this base has that interpreter
+            assert found.stdout.strip() == "[]", (python, found.stdout)
+    assert podman("exec", name, "ls", "/usr/share/python-wheels", check=False).returncode != 0
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_SETTINGS))
+def test_the_container_refuses_to_start_without_a_production_setting(
+    image: str, missing: str
+) -> None:
+    """Without its store a task would run a private empty store and sell every edition again."""
+    settings = {name: value for name, value in PRODUCTION_SETTINGS.items() if name != missing}
+    name = f"availability-api-refuses-{uuid.uuid4().hex[:8]}"
+    started = podman(
+        "run", "--name", name, "--read-only", "--tmpfs", "/tmp:rw,size=16m", "--no-healthcheck",
+        *env_args(settings), image, check=False, timeout=120,
+    )  # fmt: skip
+    try:
+        logs = podman("logs", name, check=False).stdout + started.stdout + started.stderr
+        assert started.returncode != 0
+        assert missing in logs
+    finally:
+        podman("rm", "--force", "--time", "0", name, check=False)

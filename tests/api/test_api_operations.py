@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from openapi_spec_validator import validate
+from support.api_client import place_hold
 from support.availability import SPEC_PATH, START
 
 from api import create_app
@@ -98,19 +100,17 @@ def test_every_api_request_writes_one_json_line_that_is_an_emf_document(
     client, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
     capsys.readouterr()
-    client.post(
-        "/api/v1/holds", json={"sculpture": "unique-piece"}, headers={"Idempotency-Key": "a"}
-    )
-    client.post(
-        "/api/v1/holds", json={"sculpture": "unique-piece"}, headers={"Idempotency-Key": "b"}
-    )
+    place_hold(client, visitor="198.51.100.7")
+    place_hold(client)
+    place_hold(client, visitor="198.51.100.7")  # the same visitor, the same piece: 429
     client.get("/api/v1/availability?ids=unique-piece", headers={"X-Request-Id": "trace-me"})
     client.get("/healthz")  # probes are not counted
-    created, conflict, read = stdout_records(capsys)
+    created, conflict, limited, read = stdout_records(capsys)
     assert (created["HoldsCreated"], created["Status2xx"]) == (1, 1)
     assert (conflict["HoldConflicts"], conflict["Status4xx"], conflict["status"]) == (1, 1, 409)
+    assert (limited["HoldsLimited"], limited["Status4xx"], limited["status"]) == (1, 1, 429)
     assert "HoldsCreated" not in read
-    assert read["request_id"] == "trace-me"
+    assert read["request_id"] != "trace-me" and read["client_request_id"] == "trace-me"
     assert read["path"] == "/api/v1/availability"
     assert read["level"] == "info"
     assert read["Latency"] >= 0
@@ -199,7 +199,7 @@ def test_sync_inventory_adds_pieces_and_is_idempotent(app: Flask, tmp_path: Path
     first = runner.invoke(args=["sync-inventory", str(inventory)])
     assert first.exit_code == 0, first.output
     assert "1 added" in first.output and "added: new-piece" in first.output
-    assert "kept: large-edition" in first.output
+    assert "kept off sale: large-edition" in first.output
     second = runner.invoke(args=["sync-inventory", str(inventory)])
     assert "0 added, 0 resized, 2 unchanged" in second.output
     counts = app.extensions["availability_store"].availability(["new-piece"], START)
@@ -209,12 +209,8 @@ def test_sync_inventory_adds_pieces_and_is_idempotent(app: Flask, tmp_path: Path
 def test_sync_inventory_refuses_to_shrink_below_held_plus_sold(
     app: Flask, client, tmp_path: Path
 ) -> None:
-    for key in ("a", "b"):
-        client.post(
-            "/api/v1/holds",
-            json={"sculpture": "edition-of-three"},
-            headers={"Idempotency-Key": key},
-        )
+    for _ in range(2):
+        assert place_hold(client, "edition-of-three").status_code == 201
     inventory = write_inventory(tmp_path / "inventory.json", {"edition-of-three": 1})
     result = app.test_cli_runner().invoke(args=["sync-inventory", str(inventory)])
     assert result.exit_code == 1
@@ -302,3 +298,68 @@ def test_the_gunicorn_settings_meet_the_operational_contract(monkeypatch) -> Non
     assert settings["bind"] == "0.0.0.0:8000"
     assert settings["control_socket_disable"] is True
     assert settings["errorlog"] == "-"
+
+
+# --------------------------------------------------------------------------- production
+
+
+PRODUCTION_ENV = {
+    "API_ENV": "production",
+    "API_STORE_URL": "sqlite:///{tmp}/db.sqlite3",
+    "API_STAFF_TOKEN": "a-staff-token",
+    "API_SERVICE_NAME": "availability-api",
+    "API_TRUSTED_PROXY_HOPS": "1",
+}
+
+
+@pytest.mark.parametrize(
+    "missing", ["API_STORE_URL", "API_STAFF_TOKEN", "API_SERVICE_NAME", "API_TRUSTED_PROXY_HOPS"]
+)
+def test_in_production_the_app_refuses_to_start_without_each_required_setting(
+    tmp_path: Path, monkeypatch, missing: str
+) -> None:
+    from api.config import PRODUCTION_REQUIRED
+
+    assert missing.removeprefix("API_") in PRODUCTION_REQUIRED
+    for name, value in PRODUCTION_ENV.items():
+        if name != missing:
+            monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    monkeypatch.delenv(missing, raising=False)
+    with pytest.raises(ValueError, match=missing):
+        create_app()
+    monkeypatch.setenv(missing, "  ")  # blank is missing too
+    with pytest.raises(ValueError, match=missing):
+        create_app()
+
+
+def test_in_production_the_app_starts_with_every_setting_given(tmp_path: Path, monkeypatch) -> None:
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    app = create_app()
+    assert app.config["TRUSTED_PROXY_HOPS"] == 1
+    assert app.config["STORE_URL"].startswith("sqlite:///")
+
+
+def test_the_image_runs_in_production_mode_with_no_default_store_and_a_pinned_base() -> None:
+    dockerfile = (SPEC_PATH.parents[1] / "Dockerfile").read_text()
+    assert "API_ENV=production" in dockerfile
+    assert "API_STORE_URL" not in dockerfile.split("ENV PATH", 1)[1].split("WORKDIR", 1)[0]
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, re.M)
+    assert base and re.search(r"@sha256:[0-9a-f]{64}$", base.group(1)), "pin the base by digest"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRUSTED_PROXY_HOPS", -1),
+        ("TRUSTED_PROXY_HOPS", "1"),
+        ("HOLDS_PER_VISITOR", 0),
+        ("HOLD_REPEAT_SECONDS", 0),
+        ("STORE_TIME_BUDGET_SECONDS", 0),
+        ("STORE_TIME_BUDGET_SECONDS", 29),  # would outlive CloudFront's 30 s with retries
+        ("ENV", "staging"),
+    ],
+)
+def test_a_nonsense_setting_stops_the_app_from_starting(tmp_path: Path, name: str, value) -> None:
+    with pytest.raises(ValueError, match=name):
+        create_app({"STORE_URL": f"sqlite:///{tmp_path}/db", name: value})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from support.availability import SPEC_PATH, STAFF_TOKEN
 
-from api.store import open_store
+from api.stores import open_store
 
 
 def test_schemathesis_finds_no_failure(tmp_path: Path, start_gunicorn) -> None:

@@ -10,7 +10,7 @@ import threading
 import pytest
 from support.availability import CATALOG, START
 
-from api.store import (
+from api.stores.interface import (
     EditionTooSmall,
     HoldAlreadySold,
     HoldNotActive,
@@ -217,7 +217,7 @@ def test_a_sold_hold_cannot_be_released(store: Store) -> None:
 
 def test_a_hold_becomes_a_sale(store: Store) -> None:
     receipt = hold(store, "edition-of-three", "k1")
-    sale = store.record_sale(now=START + 10, hold_id=receipt.hold.id)
+    sale = store.record_sale(now=START + 10, hold_id=receipt.hold.id).sale
     assert (sale.sculpture, sale.hold_id, sale.sold_at) == (
         "edition-of-three",
         receipt.hold.id,
@@ -301,12 +301,16 @@ def test_sync_may_shrink_over_expired_holds(store: Store) -> None:
     assert counts(store, "edition-of-three", START + TTL) == (1, 0, 0, "available")
 
 
-def test_sync_keeps_pieces_missing_from_the_inventory(store: Store) -> None:
+def test_sync_keeps_pieces_missing_from_the_inventory_with_their_holds(store: Store) -> None:
     receipt = hold(store, "unique-piece", "k1")
     report = store.sync_inventory({"large-edition": 10}, now=START)
     assert report.kept == ["edition-of-three", "unique-piece"]
-    assert counts(store, "unique-piece") == (0, 1, 0, "reserved")
+    assert store.availability(["unique-piece"], START) == {}  # off sale: not listed
+    report = store.sync_inventory(CATALOG, now=START)
+    assert sorted(report.reopened) == ["edition-of-three", "unique-piece"]
+    assert counts(store, "unique-piece") == (0, 1, 0, "reserved")  # the hold was kept
     store.release_hold(receipt.hold.id, receipt.release_token, START)
+    assert counts(store, "unique-piece") == (1, 0, 0, "available")
 
 
 @pytest.mark.parametrize("size", [0, -1, True, 1.5, "3"])

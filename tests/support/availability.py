@@ -33,7 +33,7 @@ class FakeClock:
 
 def new_table(prefix: str = "availability") -> str:
     """Create a fresh DynamoDB table (as Terraform would) on the emulator in the environment."""
-    from api.dynamodb_store import DynamoDBStore
+    from api.stores.dynamodb import DynamoDBStore
 
     table = f"{prefix}-{uuid.uuid4().hex[:12]}"
     DynamoDBStore(table).initialize()
@@ -47,6 +47,8 @@ def gunicorn_env(store_url: str, **extra: str) -> dict[str, str]:
         "API_STAFF_TOKEN": STAFF_TOKEN,
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "8",
+        # As behind CloudFront: the visitor is the last X-Forwarded-For entry.
+        "API_TRUSTED_PROXY_HOPS": "1",
         "HOME": os.environ.get("HOME", "/tmp"),
         **extra,
     }

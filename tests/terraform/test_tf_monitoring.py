@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from terraform.tfestate import Config, Estate
@@ -129,3 +130,124 @@ def test_rollback_alarms_are_the_apis(monitoring: Config) -> None:
         "${aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name}",
         "${aws_cloudwatch_metric_alarm.api_p99_latency.alarm_name}",
     }
+
+
+# --------------------------------------------------------------------------- the API's own lines
+
+
+@pytest.fixture(scope="module")
+def emitted(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """What the running API (gunicorn, as in the container) writes to CloudWatch: its EMF lines.
+
+    A hold that is created, one refused as sold out, one refused by the hold
+    policy and an availability read, so every metric the API can emit appears.
+    """
+    import uuid
+
+    from support.availability import launch_node
+    from support.servers import request
+
+    from api.stores import open_store
+
+    work = tmp_path_factory.mktemp("emf")
+    url = f"sqlite:///{work / 'store.sqlite3'}"
+    open_store(url).sync_inventory({"unique-piece": 1}, now=int(time.time()))
+    node = launch_node(url, work, API_SERVICE_NAME="seam-check-service").wait_ready()
+    try:
+        for visitor in ("198.51.100.1", "198.51.100.2", "198.51.100.1"):  # 201, 409, 429
+            request(
+                "POST",
+                node.url("/api/v1/holds"),
+                json_body={"sculpture": "unique-piece"},
+                headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": visitor},
+            )
+        request("GET", node.url("/api/v1/availability?ids=unique-piece"))
+    finally:
+        node.stop()
+    lines = [
+        json.loads(line) for line in node.log_path.read_text().splitlines() if '"_aws"' in line
+    ]
+    assert [line["status"] for line in lines] == [201, 409, 429, 200]
+    directives = [d for line in lines for d in line["_aws"]["CloudWatchMetrics"]]
+    return {
+        "namespaces": {d["Namespace"] for d in directives},
+        "dimensions": {name for d in directives for dims in d["Dimensions"] for name in dims},
+        "metrics": {m["Name"] for d in directives for m in d["Metrics"]},
+        "service": {line["Service"] for line in lines},
+    }
+
+
+def _api_metric_blocks(config: Config) -> list[tuple[set[str], dict]]:
+    """(metric names, block) of every metric in the API's namespace: alarms, metric math,
+    dynamic blocks over a literal map of names, scaling policies."""
+    found = []
+
+    def walk(node: object, names_from: dict | None = None) -> None:
+        if isinstance(node, dict):
+            if node.get("namespace") == "${var.metrics_namespace}" and "metric_name" in node:
+                name = node["metric_name"]
+                names = set(names_from.values()) if name.startswith("${") and names_from else {name}
+                found.append((names, node))
+            for key, value in node.items():
+                if key == "dynamic":
+                    for generator in value:
+                        for block in generator.values():
+                            walk(block["content"], block["for_each"])
+                else:
+                    walk(value, names_from)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, names_from)
+
+    for _type, _name, body in config.all_resources():
+        walk(body)
+    return found
+
+
+def _dashboard_metrics(widgets: list[dict]) -> set[str]:
+    """Metric names the dashboard plots from the API's namespace ("." repeats the row above)."""
+    shown: set[str] = set()
+    for widget in widgets:
+        rows = widget["metrics"]
+        if isinstance(rows, str):  # a `for` expression over a literal list of names
+            if "[var.metrics_namespace, m," in rows:
+                shown |= set(re.findall(r'"(\w+)"', rows.split(" : ")[0]))
+            continue
+        namespace = None
+        for row in rows:
+            namespace = namespace if row[0] in (".", "...") else row[0]
+            if namespace == "${var.metrics_namespace}" and row[0] != "...":
+                shown.add(row[1])
+    return shown
+
+
+@pytest.mark.parametrize("module", ["monitoring", "api_service"])
+def test_alarms_and_scaling_watch_the_metrics_the_api_emits(
+    modules, emitted: dict, module: str
+) -> None:
+    config: Config = modules[module]
+    assert config.variables["metrics_namespace"]["default"] in emitted["namespaces"]
+    blocks = _api_metric_blocks(config)
+    assert blocks, f"{module} watches none of the API's metrics"
+    for names, block in blocks:
+        assert names <= emitted["metrics"], names - emitted["metrics"]
+        dimensions = block.get("dimensions")
+        if isinstance(dimensions, dict):  # alarms: a map
+            keys, values = set(dimensions), set(dimensions.values())
+        else:  # scaling: dimensions { name, value } blocks
+            keys = {d["name"] for d in dimensions}
+            values = {d["value"] for d in dimensions}
+        assert keys == emitted["dimensions"], keys
+        assert values == {"${var.metrics_service_dimension}"}
+
+
+def test_the_dashboard_shows_only_metrics_the_api_emits(monitoring: Config, emitted: dict) -> None:
+    widgets = next(v for v in monitoring.files["main.tf"]["locals"] if "widgets" in v)["widgets"]
+    shown = _dashboard_metrics(widgets)
+    assert shown <= emitted["metrics"], shown - emitted["metrics"]
+    assert {"Latency", "Status5xx", "HoldsCreated", "HoldConflicts", "HoldsLimited"} <= shown
+
+
+def test_the_service_dimension_is_what_the_task_sets(emitted: dict) -> None:
+    """The value logged is API_SERVICE_NAME (the task definition sets it; see test_tf_api)."""
+    assert emitted["service"] == {"seam-check-service"}

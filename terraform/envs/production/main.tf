@@ -89,6 +89,11 @@ module "deployment" {
   test_listener_arn       = module.load_balancer.test_listener_arn
   target_group_names      = module.load_balancer.target_group_names
   alarm_names             = module.monitoring.deployment_alarm_names
+  vpc_id                  = module.network.vpc_id
+  vpc_cidr_block          = module.network.vpc_cidr_block
+  subnet_ids              = module.network.private_subnet_ids
+  test_listener_dns_name  = module.load_balancer.dns_name
+  test_listener_port      = module.load_balancer.test_port
 }
 
 module "github_oidc" {

@@ -66,6 +66,11 @@ output "codedeploy_deployment_group_name" {
   value       = module.deployment.deployment_group_name
 }
 
+output "codedeploy_test_traffic_hook" {
+  description = "Lambda to name in the AppSpec under `Hooks: - AfterAllowTestTraffic:` (it probes the replacement tasks through the test listener)."
+  value       = module.deployment.test_traffic_hook_function_name
+}
+
 output "publish_role_arn" {
   description = "Role the publish workflow assumes through GitHub OIDC."
   value       = module.github_oidc.publish_role_arn

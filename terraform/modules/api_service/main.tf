@@ -182,8 +182,15 @@ resource "aws_ecs_task_definition" "this" {
         },
       ]
 
+      # The image runs with API_ENV=production, so the app refuses to start
+      # unless every setting of api/config.py's PRODUCTION_REQUIRED is here or
+      # in `secrets` (a test holds the two lists equal).
       environment = [
         { name = "API_STORE_URL", value = "dynamodb://${var.table_name}" },
+        # The dimension the alarms, the scaling policy and CodeDeploy's rollback watch.
+        { name = "API_SERVICE_NAME", value = var.metrics_service_dimension },
+        # CloudFront appends the viewer's address to X-Forwarded-For: one trusted hop.
+        { name = "API_TRUSTED_PROXY_HOPS", value = tostring(var.trusted_proxy_hops) },
         { name = "AWS_REGION", value = local.region },
         { name = "AWS_DEFAULT_REGION", value = local.region },
       ]
@@ -196,15 +203,11 @@ resource "aws_ecs_task_definition" "this" {
         { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
       ]
 
-      # The image has python but no curl. /healthz is liveness only: a task
-      # whose store is down stays alive and simply fails /readyz at the NLB.
+      # The image has python but no curl: the same command as the Dockerfile's
+      # HEALTHCHECK (GET /healthz on the container port). /healthz is liveness
+      # only: a task whose store is down stays alive and fails /readyz at the NLB.
       healthCheck = {
-        command = [
-          "CMD",
-          "python",
-          "-c",
-          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}/healthz', timeout=3)",
-        ]
+        command     = ["CMD", "python", "-m", "api.healthcheck"]
         interval    = 15
         timeout     = 5
         retries     = 3

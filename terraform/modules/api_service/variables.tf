@@ -170,8 +170,24 @@ variable "metrics_namespace" {
 }
 
 variable "metrics_service_dimension" {
-  description = "Value of the `Service` dimension the API puts on its EMF metrics."
+  description = "Value of the `Service` dimension the API puts on its EMF metrics (the task's `API_SERVICE_NAME`); the alarms and the scaling policy must watch the same value."
   type        = string
+
+  validation {
+    condition     = length(trimspace(var.metrics_service_dimension)) > 0
+    error_message = "metrics_service_dimension must not be empty: the API refuses to start without it."
+  }
+}
+
+variable "trusted_proxy_hops" {
+  description = "Proxies in front of the API that append to X-Forwarded-For (`API_TRUSTED_PROXY_HOPS`): 1 for CloudFront, whose appended address is the visitor the hold policy counts."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.trusted_proxy_hops >= 0 && var.trusted_proxy_hops <= 5 && floor(var.trusted_proxy_hops) == var.trusted_proxy_hops
+    error_message = "trusted_proxy_hops must be a whole number from 0 to 5."
+  }
 }
 
 variable "log_retention_days" {

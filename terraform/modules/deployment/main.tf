@@ -92,3 +92,136 @@ resource "aws_codedeploy_deployment_group" "this" {
 
   depends_on = [aws_iam_role_policy_attachment.codedeploy]
 }
+
+# ---------------------------------------------------------------------------
+# AfterAllowTestTraffic hook. Once the test listener forwards to the new task
+# set, CodeDeploy invokes this Lambda; it probes /readyz and an availability
+# read through the test listener and reports Succeeded or Failed (which stops
+# the deployment and rolls back). The deploy workflow's AppSpec names it under
+# `Hooks` (output `test_traffic_hook_function_name`). It runs in the private
+# subnets to reach the internal NLB and calls CodeDeploy through its VPC
+# endpoint (the network module's interface endpoints).
+# ---------------------------------------------------------------------------
+
+locals {
+  # The CodeDeployHook_ prefix is what AWS's narrower CodeDeploy policies allow to invoke.
+  hook_name = "CodeDeployHook_${var.name}-test-traffic"
+}
+
+data "archive_file" "hook" {
+  type        = "zip"
+  source_file = "${path.module}/hook/after_allow_test_traffic.py"
+  output_path = "${path.root}/.terraform/${local.hook_name}.zip"
+}
+
+data "aws_iam_policy_document" "hook_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "hook" {
+  name               = "${var.name}-test-traffic-hook"
+  assume_role_policy = data.aws_iam_policy_document.hook_assume.json
+}
+
+# Network interfaces in the VPC (AWS's managed policy for VPC Lambdas).
+resource "aws_iam_role_policy_attachment" "hook_vpc" {
+  role       = aws_iam_role.hook.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+data "aws_iam_policy_document" "hook" {
+  statement {
+    sid       = "ReportHookStatus"
+    actions   = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
+    resources = [aws_codedeploy_deployment_group.this.arn]
+  }
+
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.hook.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "hook" {
+  name   = "report-test-traffic-probe"
+  role   = aws_iam_role.hook.id
+  policy = data.aws_iam_policy_document.hook.json
+}
+
+resource "aws_cloudwatch_log_group" "hook" {
+  #checkov:skip=CKV_AWS_158:Encrypted at rest by CloudWatch Logs with its service key. The hook logs probe results (status codes, short bodies), no secrets or personal data.
+  #checkov:skip=CKV_AWS_338:Operational logs of deployment checks with no audit requirement: retention is a variable (30 days by default) so cost stays bounded.
+  name              = "/aws/lambda/${local.hook_name}"
+  retention_in_days = var.hook_log_retention_days
+}
+
+resource "aws_security_group" "hook" {
+  name        = "${var.name}-test-traffic-hook"
+  description = "Test-traffic hook: the NLB test listener and HTTPS to the VPC endpoints, nothing else"
+  vpc_id      = var.vpc_id
+
+  tags = {
+    Name = "${var.name}-test-traffic-hook"
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "hook_to_test_listener" {
+  security_group_id = aws_security_group.hook.id
+  description       = "Probes to the NLB test listener"
+  cidr_ipv4         = var.vpc_cidr_block
+  ip_protocol       = "tcp"
+  from_port         = var.test_listener_port
+  to_port           = var.test_listener_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "hook_to_endpoints" {
+  security_group_id = aws_security_group.hook.id
+  description       = "HTTPS to the CodeDeploy interface endpoint"
+  cidr_ipv4         = var.vpc_cidr_block
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_lambda_function" "hook" {
+  #checkov:skip=CKV_AWS_50:X-Ray tracing would need the X-Ray daemon's permissions and endpoint for a function that runs a few seconds per deployment; its JSON log line says what it probed and why it failed.
+  #checkov:skip=CKV_AWS_116:CodeDeploy waits for the hook's report and fails the deployment on a timeout (rolling back), so a dead-letter queue would hold nothing anyone acts on.
+  #checkov:skip=CKV_AWS_173:The environment holds only the test listener's private URL and probe counts, nothing secret; the Lambda service key encrypts it at rest.
+  #checkov:skip=CKV_AWS_272:The code is one reviewed file zipped by Terraform from this repository; code signing would add a signing profile and bucket without adding a control over that path.
+  function_name                  = local.hook_name
+  description                    = "AfterAllowTestTraffic: probe /readyz and an availability read through the NLB test listener"
+  role                           = aws_iam_role.hook.arn
+  runtime                        = "python3.12"
+  handler                        = "after_allow_test_traffic.handler"
+  filename                       = data.archive_file.hook.output_path
+  source_code_hash               = data.archive_file.hook.output_base64sha256
+  timeout                        = 60
+  memory_size                    = 128
+  reserved_concurrent_executions = 2
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.hook.id]
+  }
+
+  environment {
+    variables = {
+      TEST_TRAFFIC_URL      = "http://${var.test_listener_dns_name}:${var.test_listener_port}"
+      PROBE_ATTEMPTS        = "10"
+      PROBE_TIMEOUT_SECONDS = "3"
+    }
+  }
+
+  depends_on = [
+    aws_iam_role_policy_attachment.hook_vpc,
+    aws_iam_role_policy.hook,
+  ]
+}

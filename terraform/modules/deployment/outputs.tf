@@ -17,3 +17,8 @@ output "service_role_arn" {
   description = "ARN of the role CodeDeploy assumes to shift traffic."
   value       = aws_iam_role.codedeploy.arn
 }
+
+output "test_traffic_hook_function_name" {
+  description = "Lambda the deploy workflow's AppSpec names under `Hooks: - AfterAllowTestTraffic:`; it probes the replacement tasks and fails the deployment if they do not serve."
+  value       = aws_lambda_function.hook.function_name
+}

@@ -58,3 +58,49 @@ variable "termination_wait_minutes" {
     error_message = "termination_wait_minutes must be between 15 and 2880 (two days)."
   }
 }
+
+variable "vpc_id" {
+  description = "ID of the VPC the test-traffic hook runs in (to reach the internal NLB)."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR block of the VPC: the hook may reach the test listener and the VPC endpoints inside it, nothing else."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnet IDs for the test-traffic hook (at least two zones)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2
+    error_message = "Give subnets in at least two availability zones."
+  }
+}
+
+variable "test_listener_dns_name" {
+  description = "DNS name of the internal NLB whose test listener the hook probes."
+  type        = string
+}
+
+variable "test_listener_port" {
+  description = "Port of the NLB's test listener (it forwards to the replacement tasks during a deployment)."
+  type        = number
+
+  validation {
+    condition     = var.test_listener_port > 0 && var.test_listener_port < 65536
+    error_message = "test_listener_port must be a TCP port number."
+  }
+}
+
+variable "hook_log_retention_days" {
+  description = "Days to keep the test-traffic hook's logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365], var.hook_log_retention_days)
+    error_message = "hook_log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365."
+  }
+}

@@ -23,6 +23,11 @@ output "production_port" {
   value       = var.production_port
 }
 
+output "test_port" {
+  description = "Port of the test listener (the deployment hook probes the replacement tasks on it)."
+  value       = var.test_port
+}
+
 output "production_listener_arn" {
   description = "ARN of the production listener (CodeDeploy's production traffic route)."
   value       = aws_lb_listener.production.arn
@@ -39,8 +44,10 @@ output "target_group_names" {
 }
 
 output "target_group_arns" {
-  description = "ARNs of the blue and green target groups, keyed `blue` and `green`."
+  description = "ARNs of the blue and green target groups, keyed `blue` and `green`. Known only once both listeners exist: ECS refuses a service whose target group belongs to no load balancer, so the service must wait for them."
   value       = { for k, tg in aws_lb_target_group.this : k => tg.arn }
+
+  depends_on = [aws_lb_listener.production, aws_lb_listener.test]
 }
 
 output "target_group_arn_suffixes" {

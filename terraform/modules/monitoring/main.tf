@@ -472,8 +472,8 @@ locals {
       region  = local.region
     },
     {
-      title   = "Holds created and conflicts (sold out)"
-      metrics = [[var.metrics_namespace, "HoldsCreated", "Service", var.metrics_service_dimension], [".", "HoldConflicts", ".", "."]]
+      title   = "Holds created, conflicts (sold out) and refused by the hold policy (429)"
+      metrics = [[var.metrics_namespace, "HoldsCreated", "Service", var.metrics_service_dimension], [".", "HoldConflicts", ".", "."], [".", "HoldsLimited", ".", "."]]
       stat    = "Sum"
       region  = local.region
     },

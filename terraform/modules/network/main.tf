@@ -20,7 +20,8 @@ locals {
   # Interface endpoints the API tasks need: image pulls (ecr.api, ecr.dkr; layers
   # come from S3 through the gateway endpoint), logs and EMF metrics (logs), and
   # the staff token (secretsmanager).
-  interface_endpoints = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager"])
+  # codedeploy: the deployment's test-traffic hook reports its verdict from the private subnets.
+  interface_endpoints = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "codedeploy"])
   gateway_endpoints   = toset(["s3", "dynamodb"])
 }
 

@@ -1,37 +1,38 @@
-"""The availability store: one interface, two implementations (SQLite, DynamoDB).
+"""The store interface: values, refusals and the abstract ``Store`` every backend implements.
 
 The store owns every fact about holds and sales and enforces the invariants
 itself, so no caller can oversell by mistake:
 
 * a piece is never held or sold more times than its edition size, because every
   state change is a single conditional write (SQLite: a guarded statement inside
-  an ``IMMEDIATE`` transaction; DynamoDB: a condition expression);
+  an ``IMMEDIATE`` transaction; DynamoDB: a condition expression), and that stays
+  true whatever ``now`` a caller passes: a stale or stepped-back clock may make a
+  hold end early or late, never make two holds share a unit (see each backend);
 * a hold carries its own expiry time and counts only while that time is in the
   future, so expired holds free their unit without any background job;
-* a hold and its idempotency record are written in the same atomic step, so a
-  replayed request can never create a second hold.
+* a hold or a sale and its idempotency record are written in the same atomic
+  step, so a replayed request can never create a second one; the record keeps
+  neither the key nor the release token in clear (``api.stores.receipts``);
+* a visitor's holds obey a ``HoldPolicy`` checked in that same atomic step, so
+  a burst of parallel requests cannot slip past it.
 
 Time is always passed in (``now``, epoch seconds) rather than read inside, which
-keeps the stores deterministic under test.
+keeps the stores deterministic under test. Each operation has a time budget
+(``time_budget_seconds``): a store gives up with ``StoreBusy`` rather than keep
+a request past it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
-import secrets
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as encode_string  # json.dumps' own
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    from flask import Flask
+from typing import Literal
 
 Status = Literal["available", "reserved", "sold_out"]
 
@@ -51,6 +52,9 @@ DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 #: How long a hold's record outlives its expiry, so a late DELETE or sale gets a
 #: precise answer instead of 404.
 HOLD_RECORD_RETENTION_SECONDS = 7 * 24 * 3600
+#: How long one store operation may take, retries included. CloudFront gives up
+#: on the origin after 30 s; a request must end (with 503 if need be) well before.
+DEFAULT_TIME_BUDGET_SECONDS = 10.0
 
 
 # --------------------------------------------------------------------------- values
@@ -136,14 +140,49 @@ class Sale:
 
 
 @dataclass(frozen=True)
+class SaleReceipt:
+    """The result of ``record_sale``: the sale, and whether it was replayed."""
+
+    sale: Sale
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class HoldPolicy:
+    """How many holds one visitor may have: a real shop's limits, not a rate limit.
+
+    ``max_active``: holds running at once (on different pieces). ``repeat_after_seconds``:
+    a visitor may hold a given piece once in this long (from the hold's start),
+    so a hold cannot be renewed back to back and a piece cannot be kept from
+    everyone else by one visitor.
+    """
+
+    max_active: int = 3
+    repeat_after_seconds: int = 24 * 3600
+
+
+@dataclass(frozen=True)
+class VisitorHold:
+    """One of a visitor's earlier holds, as the policy sees it."""
+
+    sculpture: str
+    created_at: int
+    expires_at: int
+    active: bool  # still held (not released, sold or expired)
+
+
+@dataclass(frozen=True)
 class SyncReport:
     """What ``sync_inventory`` did, slug by slug."""
 
     added: list[str] = field(default_factory=list)
     resized: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    #: Pieces in the store but not in the inventory: kept, with their holds and sales.
+    #: Pieces in the store but not in the inventory: kept with their holds and sales,
+    #: but no longer on sale (no new hold or direct sale) until an inventory lists them.
     kept: list[str] = field(default_factory=list)
+    #: Pieces the inventory lists again after they had been left out: on sale again.
+    reopened: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- errors
@@ -154,6 +193,8 @@ class StoreError(Exception):
 
 
 class UnknownSculpture(StoreError):
+    """No such piece, or not on sale (the inventory no longer lists it)."""
+
     def __init__(self, slug: str) -> None:
         super().__init__(f"no sculpture {slug!r} in the store")
         self.slug = slug
@@ -203,8 +244,17 @@ class EditionTooSmall(StoreError):
         super().__init__("refusing to shrink editions below held + sold: " + "; ".join(lines))
 
 
+class HoldLimitReached(StoreError):
+    """The visitor's ``HoldPolicy`` refuses another hold for ``retry_after`` seconds."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(f"hold refused ({reason}); retry after {retry_after} s")
+        self.reason = reason
+        self.retry_after = max(int(retry_after), 1)
+
+
 class StoreBusy(StoreError):
-    """Optimistic retries ran out under heavy contention; the client may retry."""
+    """Optimistic retries or the time budget ran out under contention; the client may retry."""
 
 
 class StoreUnavailable(StoreError):
@@ -227,7 +277,7 @@ class Store(ABC):
 
     @abstractmethod
     def availability(self, slugs: Iterable[str], now: int) -> dict[str, Availability]:
-        """Counts for each known slug; unknown slugs are simply absent."""
+        """Counts for each slug on sale; unknown (or withdrawn) slugs are simply absent."""
 
     @abstractmethod
     def create_hold(
@@ -240,12 +290,18 @@ class Store(ABC):
         now: int,
         ttl_seconds: int,
         idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+        visitor: str | None = None,
+        policy: HoldPolicy | None = None,
     ) -> HoldReceipt:
         """Hold one free unit, or replay the hold first created with this key.
 
-        Raises ``IdempotencyKeyReused`` when the key came with another fingerprint,
-        ``UnknownSculpture``, or ``NoUnitFree``. Failed attempts are not remembered,
-        so a retry after a 409 is evaluated afresh.
+        A replay is answered before anything else, even when the visitor has
+        reached the policy's limits since. Raises ``IdempotencyKeyReused`` when
+        the key came with another fingerprint, ``UnknownSculpture``,
+        ``HoldLimitReached`` (``visitor`` under ``policy``), or ``NoUnitFree``.
+        Failed attempts are not remembered, so a retry after a refusal is
+        evaluated afresh; but a refusal is never the answer when a request with
+        the same key has succeeded meanwhile (a client's retry in flight).
         """
 
     @abstractmethod
@@ -260,16 +316,28 @@ class Store(ABC):
 
     @abstractmethod
     def record_sale(
-        self, *, now: int, hold_id: str | None = None, sculpture: str | None = None
-    ) -> Sale:
-        """Turn an active hold into a sale, or sell a free unit of ``sculpture`` directly."""
+        self,
+        *,
+        now: int,
+        hold_id: str | None = None,
+        sculpture: str | None = None,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    ) -> SaleReceipt:
+        """Turn an active hold into a sale, or sell a free unit of ``sculpture`` directly.
+
+        With an ``idempotency_key``, a retried request returns the first sale
+        (``replayed``) instead of selling a second unit.
+        """
 
     @abstractmethod
     def sync_inventory(self, editions: Mapping[str, int], *, now: int) -> SyncReport:
         """Add pieces and resize editions; never drop a hold or a sale.
 
-        Raises ``EditionTooSmall`` (before writing anything) when a new size is
-        below the units currently held + sold.
+        Pieces missing from ``editions`` are kept (holds, sales) but taken off
+        sale. Raises ``EditionTooSmall`` (before writing anything) when a new
+        size is below the units currently held + sold.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -283,44 +351,10 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def new_release_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> str:
-    """Only a digest of a release token is stored, so a database read cannot release holds."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(token: str | None, digest: str) -> bool:
-    """Compare in constant time so response timing leaks nothing about the digest."""
-    return token is not None and hmac.compare_digest(token_digest(token), digest)
-
-
 def request_fingerprint(payload: object) -> str:
     """A stable digest of a request body: key order and whitespace do not matter."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def hold_to_record(hold: Hold, release_token: str) -> str:
-    """Serialise what an idempotent replay must return."""
-    return json.dumps(
-        {
-            "id": hold.id,
-            "sculpture": hold.sculpture,
-            "created_at": hold.created_at,
-            "expires_at": hold.expires_at,
-            "email": hold.email,
-            "release_token": release_token,
-        }
-    )
-
-
-def receipt_from_record(record: str) -> HoldReceipt:
-    data = json.loads(record)
-    token = data.pop("release_token")
-    return HoldReceipt(Hold(**data), token, replayed=True)
 
 
 def validate_editions(editions: Mapping[str, int]) -> None:
@@ -329,30 +363,21 @@ def validate_editions(editions: Mapping[str, int]) -> None:
             raise ValueError(f"{slug}: edition size must be a positive integer, got {size!r}")
 
 
-def open_store(url: str) -> Store:
-    """Build the store named by ``sqlite:///path`` or ``dynamodb://table``."""
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        from api.sqlite_store import SQLiteStore
+def check_hold_policy(
+    policy: HoldPolicy, earlier: Iterable[VisitorHold], sculpture: str, now: int
+) -> None:
+    """Raise ``HoldLimitReached`` if ``policy`` refuses the visitor one more hold on ``sculpture``.
 
-        # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy.
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-        if not path:
-            raise ValueError(f"STORE_URL {url!r}: expected sqlite:///<path>")
-        return SQLiteStore(path)
-    if parts.scheme == "dynamodb":
-        from api.dynamodb_store import DynamoDBStore
-
-        if not parts.netloc or parts.path not in ("", "/"):
-            raise ValueError(f"STORE_URL {url!r}: expected dynamodb://<table-name>")
-        return DynamoDBStore(parts.netloc)
-    raise ValueError(f"STORE_URL {url!r}: scheme must be sqlite or dynamodb")
-
-
-def init_app(app: Flask) -> None:
-    """Open the configured store once per app and close it with the process."""
-    app.extensions["availability_store"] = open_store(app.config["STORE_URL"])
-
-
-def get_store(app: Flask) -> Store:
-    return app.extensions["availability_store"]
+    One rule for every backend: each reads the visitor's earlier holds its own
+    way, in the same atomic step that writes the new hold.
+    """
+    earlier = list(earlier)
+    active = [hold for hold in earlier if hold.active and hold.expires_at > now]
+    if len(active) >= policy.max_active:
+        raise HoldLimitReached("too-many-holds", min(hold.expires_at for hold in active) - now)
+    window_start = now - policy.repeat_after_seconds
+    recent = [
+        h.created_at for h in earlier if h.sculpture == sculpture and h.created_at > window_start
+    ]
+    if recent:
+        raise HoldLimitReached("piece-held-recently", max(recent) - window_start)
