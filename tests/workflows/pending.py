@@ -18,7 +18,6 @@ PENDING: dict[str, str] = {
     # Terraform outputs of terraform/envs/production (repository variables X <- output x).
     "output:preview_role_arn": "issue 13: the preview role, trusted by pull-request runs only",
     "output:availability_table_name": "sync-inventory in CI needs the DynamoDB table's name",
-    "output:test_traffic_hook_function_name": "issue 14: the AfterAllowTestTraffic hook Lambda",
     # Commands and options of the site.
     "flask:storefront freeze --base-url": "issue 13: freeze a preview at its own URL",
     "flask:storefront unpublish": "issue 13: remove a pull request's preview",

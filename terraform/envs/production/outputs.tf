@@ -66,7 +66,7 @@ output "codedeploy_deployment_group_name" {
   value       = module.deployment.deployment_group_name
 }
 
-output "codedeploy_test_traffic_hook" {
+output "test_traffic_hook_function_name" {
   description = "Lambda to name in the AppSpec under `Hooks: - AfterAllowTestTraffic:` (it probes the replacement tasks through the test listener)."
   value       = module.deployment.test_traffic_hook_function_name
 }
