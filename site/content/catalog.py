@@ -8,6 +8,7 @@ catalog.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -17,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+import pydantic
 
 from storefront.common.cache_files import content_stats_file
 from storefront.common.file_digests import FileDigests
@@ -54,6 +57,17 @@ class Catalog:
             f"{len(self.sculptures)} sculptures ({published} published) "
             f"by {len(self.artists)} artists"
         )
+
+
+def with_base_url(catalog: Catalog, base_url: str) -> Catalog:
+    """The catalog as published at another address (a preview); the URL is checked as
+    site.yaml's base_url is, and a bad one is a problem with the option that gave it."""
+    try:
+        site = SiteConfig.model_validate({**catalog.site.model_dump(), "base_url": base_url})
+    except pydantic.ValidationError as error:
+        message = "; ".join(e["msg"] for e in error.errors() if e["loc"][:1] == ("base_url",))
+        raise ContentError([Problem("--base-url", 1, 1, "base_url", message)]) from None
+    return dataclasses.replace(catalog, site=site)
 
 
 def load_catalog(root: Path, cache_file: Path | None = None) -> Catalog:

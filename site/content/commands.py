@@ -1,4 +1,4 @@
-"""Content commands: `flask --app storefront check` and `... schema`."""
+"""Content commands: `flask check` and `flask schema` (the app is named in .flaskenv)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def schema_command(check: bool) -> None:
     if check:
         stale = stale_schemas(folder)
         if stale:
-            click.echo(f"out of date: {', '.join(stale)}; run: flask --app storefront schema")
+            click.echo(f"out of date: {', '.join(stale)}; run: flask schema")
             sys.exit(1)
         click.echo("schemas up to date")
         return

@@ -1,4 +1,4 @@
-"""`flask --app storefront freeze`: validate the content, then build the static site."""
+"""`flask freeze`: validate the content, then build the static site."""
 
 from __future__ import annotations
 
@@ -18,10 +18,19 @@ def init_app(app: Flask) -> None:
 @click.command("freeze")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: CPU count).")
 @click.option("--full", is_flag=True, help="Ignore the previous build and render every page.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    default=None,
+    help="Build for this address instead of site.yaml's base_url, e.g. a pull request's "
+    "preview: https://example.com/previews/pr-12/ (also STOREFRONT_BASE_URL).",
+)
 @with_appcontext
-def freeze_command(workers: int | None, full: bool) -> None:
+def freeze_command(workers: int | None, full: bool, base_url: str | None) -> None:
     """Validate content, then build the static site into BUILD_DIR."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if base_url:
+        app.config["BASE_URL"] = base_url
     try:
         report = freeze_site(app, workers=workers, full=full)
     except ContentError as error:

@@ -516,3 +516,35 @@ def test_pagefind_keeps_to_one_cpu_beside_the_render(
     assert freeze(content_dir, tmp_path).search_indexed
     assert seen.read_text().split() == ["1"]
     assert len(os.sched_getaffinity(0)) >= 2  # the freeze itself still has every CPU
+
+
+def test_a_preview_is_frozen_for_its_own_address(content_dir: Path, tmp_path: Path) -> None:
+    app = site_app(content_dir, tmp_path)
+    preview = "https://loja.example/previews/pr-12/"
+    result = app.test_cli_runner().invoke(args=["freeze", "--base-url", preview])
+    assert result.exit_code == 0, result.output
+    home = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{preview}">' in home
+    assert '<a class="brand" href="/previews/pr-12/">' in home
+    sitemap = (tmp_path / "site/sitemap.xml").read_text(encoding="utf-8")
+    assert f"<loc>{preview}esculturas/raiz/</loc>" in sitemap
+    assert "teste.example" not in sitemap  # site.yaml's address appears nowhere
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://loja.example/previews/pr-12", "must end with '/'"),
+        ("ftp://loja.example/", "URL scheme should be 'http' or 'https'"),
+        ("https://loja.example/#/", "must not have a query or fragment"),
+    ],
+)
+def test_a_bad_preview_address_is_refused_before_anything_is_built(
+    content_dir: Path, tmp_path: Path, url: str, why: str
+) -> None:
+    app = site_app(content_dir, tmp_path)
+    result = app.test_cli_runner().invoke(args=["freeze", "--base-url", url])
+    assert result.exit_code == 1
+    assert "--base-url:1:1: base_url:" in result.stderr
+    assert why in result.stderr
+    assert not (tmp_path / "site").exists()
