@@ -59,6 +59,23 @@ variable "content_security_policy" {
   }
 }
 
+variable "enable_ipv6" {
+  description = "Serve viewers over IPv6 too. Off by default: WAF rate-based rules count each source address, and one IPv6 client holds a /64 of them (2^64 addresses), so per-client limits (hold creation) only hold over IPv4. IPv6-only networks still reach the site through their NAT64 gateways."
+  type        = bool
+  default     = false
+}
+
+variable "kept_versions" {
+  description = "Newer noncurrent versions S3 keeps of each object before a 30-day-old version may expire: what a rollback copies back. Keep it above the publish command's --keep-releases (default 5) plus the rollbacks expected between publishes."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.kept_versions >= 2 && var.kept_versions <= 100
+    error_message = "kept_versions must be between 2 and 100 (S3's limit)."
+  }
+}
+
 variable "enable_waf" {
   description = "Attach a WAF web ACL (known-bad-input rules, a per-IP rate limit on hold creation and an overall per-IP rate limit). About $8/month plus $0.60 per million requests."
   type        = bool
