@@ -27,8 +27,8 @@ import boto3
 from botocore.exceptions import ClientError
 from flask import Flask
 from storefront.freeze.build import freeze_site
-from support.paths import PROJECT
 from support.cloudfront_edge import resolve
+from support.paths import PROJECT
 from support.site_build import site_app
 
 BUCKET = "gallery-site"
@@ -272,7 +272,15 @@ class Publisher:
 
     def subprocess(self, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
         """`python -m storefront publish ...` in a child process, as CI runs it."""
-        env = {
+        return self.subprocess_command(
+            "publish", *args, env={"STOREFRONT_PUBLISH_FAULT": fault} if fault else {}
+        )
+
+    def subprocess_command(
+        self, command: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`python -m storefront COMMAND ...` in a child process (`env`: extra variables)."""
+        environment = {
             **os.environ,
             "STOREFRONT_CONTENT_DIR": str(self.site.content),
             "STOREFRONT_BUILD_DIR": str(self.site.build),
@@ -281,14 +289,13 @@ class Publisher:
             "STOREFRONT_IMAGE_CACHE_DIR": str(self.site.config["IMAGE_CACHE_DIR"]),
             "STOREFRONT_MOUNT_API": "false",
         }
-        env.pop("STOREFRONT_PUBLISH_FAULT", None)
-        if fault:
-            env["STOREFRONT_PUBLISH_FAULT"] = fault
-        argv = [sys.executable, "-m", "storefront", "publish", *self.target(), *args]
+        environment.pop("STOREFRONT_PUBLISH_FAULT", None)
+        environment.update(env or {})
+        argv = [sys.executable, "-m", "storefront", command, *self.target(), *args]
         return subprocess.run(
             argv,
             cwd=PROJECT,
-            env=env,
+            env=environment,
             capture_output=True,
             text=True,
             timeout=120,

@@ -75,9 +75,21 @@ class Response:
     origin: str | None = None  # the origin the request went to
 
 
-@cache
+_PARSING = threading.Lock()
+
+
 def distribution() -> Distribution:
-    """The static_site module's distribution, parsed from its Terraform."""
+    """The static_site module's distribution, parsed from its Terraform (once).
+
+    Under a lock: python-hcl2 keeps its serialization options in shared state,
+    so two threads parsing at once can get each other's string quoting.
+    """
+    with _PARSING:
+        return _distribution()
+
+
+@cache
+def _distribution() -> Distribution:
     from terraform.tfestate import load_estate, one
 
     site = load_estate().modules["static_site"]
