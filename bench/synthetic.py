@@ -102,9 +102,7 @@ def render_photos(count: int, dest: Path) -> list[str]:
     return [source.name for source in sources]
 
 
-def generate_catalog(
-    dest: Path, sculptures: int, seed: int = 1, distinct_photos: int = 0
-) -> None:
+def generate_catalog(dest: Path, sculptures: int, seed: int = 1, distinct_photos: int = 0) -> None:
     """Write a complete content/ folder with `sculptures` pieces into dest.
 
     `distinct_photos`: 0 reuses the sample's images (one per piece); N > 0 renders N

@@ -273,7 +273,9 @@ class _Connection:
     def store(self, jobs: int = 16, cache: Any = None) -> SiteStore:
         s3, cloudfront = make_clients(endpoint_url=self.endpoint_url, region=self.region, jobs=jobs)
         manifests = cache / "manifests" if cache is not None else None
-        return SiteStore(s3, cloudfront, self.bucket, self.area, self.distribution_id, manifests)
+        return SiteStore(
+            s3, cloudfront, self.bucket, self.area, self.distribution_id, manifests, jobs=jobs
+        )
 
 
 def _cache(config: Any) -> Any:

@@ -2,7 +2,7 @@
 
 - `Edge`: what a visitor gets for a URL path, resolved as CloudFront will (the
   distribution's behaviours and origins and its directory-index function, read
-  from the Terraform module and run in node; see support.cloudfront_edge);
+  from the Terraform module and run in node; see cloudfront.edge);
 - `Recorder`: every S3/CloudFront API call the commands make, by operation and key;
 - `Site`: a writable fixture catalog, its real freeze, and the app that publishes it;
 - `Publisher`: runs `publish`, `rollback` and `releases` against one bucket and
@@ -25,9 +25,9 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from cloudfront.edge import resolve
 from flask import Flask
 from storefront.freeze.build import freeze_site
-from support.cloudfront_edge import resolve
 from support.paths import PROJECT
 from support.site_build import site_app
 
@@ -217,6 +217,13 @@ class Site:
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {path.name}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        self.refreeze()
+
+    def set_base_url(self, url: str) -> None:
+        """Freeze the site for another URL (a preview's), as `freeze --base-url` would."""
+        path = self.content / "site.yaml"
+        text = re.sub(r"(?m)^base_url: .*$", f"base_url: {url}", path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
         self.refreeze()
 
     def files(self) -> dict[str, bytes]:

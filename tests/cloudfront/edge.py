@@ -5,7 +5,7 @@ path patterns, each behaviour's origin and origin path, its viewer-request
 function's JavaScript, its custom error responses), never restated here. For a
 URL: pick the behaviour by path pattern (first match in order, else the
 default), run the behaviour's viewer-request function in node
-(tests/support/cloudfront_runtime.js), and either return the response the
+(tests/cloudfront/runtime.js), and either return the response the
 function generated or fetch `origin_path + uri` from the bucket; a missing key
 is S3's 403 (CloudFront may not list the bucket), which the distribution's
 custom error response turns into its error page. CloudFront's cache is not
@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from support.paths import PROJECT
 
 MODULE = PROJECT / "terraform" / "modules" / "static_site"
-RUNTIME = Path(__file__).with_name("cloudfront_runtime.js")
+RUNTIME = Path(__file__).with_name("runtime.js")
 NODE = "/usr/bin/node"
 
 #: fetch(bucket key) -> (body, headers) or None when the key does not exist.
