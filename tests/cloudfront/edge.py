@@ -23,11 +23,11 @@ import re
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from support.paths import PROJECT
 
@@ -51,13 +51,24 @@ class Behaviour:
 class ErrorResponse:
     error_code: int
     response_code: int
-    page: str
+    page_template: str  # as written in the module, e.g. ${var.site_path}404.html
+    page: str = ""  # with the variables in force
 
 
 @dataclass(frozen=True)
 class Distribution:
     behaviours: tuple[Behaviour, ...]  # ordered ones first, the default last
     errors: dict[int, ErrorResponse]
+    defaults: dict[str, Any]  # the module's variable defaults, for ${var.x} in values
+
+    def with_variables(self, **values: Any) -> Distribution:
+        """The distribution as a root passing these variables would configure it."""
+        variables = {**self.defaults, **values}
+        errors = {
+            code: replace(e, page=_interpolate(e.page_template, variables))
+            for code, e in self.errors.items()
+        }
+        return Distribution(self.behaviours, errors, variables)
 
     def behaviour(self, uri: str) -> Behaviour:
         for behaviour in self.behaviours:
@@ -140,7 +151,12 @@ def _distribution() -> Distribution:
         )
         for e in resource.get("custom_error_response", [])
     }
-    return Distribution((*ordered, default), errors)
+    defaults = {name: v.get("default") for name, v in site.variables.items()}
+    return Distribution((*ordered, default), errors, defaults).with_variables()
+
+
+def _interpolate(value: str, variables: dict[str, Any]) -> str:
+    return re.sub(r"\$\{var\.(\w+)\}", lambda m: str(variables[m.group(1)]), value)
 
 
 class _Node:
@@ -178,10 +194,15 @@ NODE_RUNNER = _Node()
 
 
 def viewer_request_event(url: str, method: str = "GET") -> dict[str, Any]:
-    """The event CloudFront passes a viewer-request function for a URL path (+ query)."""
+    """The event CloudFront passes a viewer-request function for a URL path (+ query).
+
+    Query names and values are given as the viewer sent them (still percent-encoded);
+    a repeated name gets a multiValue list.
+    """
     parts = urlsplit(url)
     querystring: dict[str, dict[str, Any]] = {}
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+    pairs = [item.partition("=") for item in parts.query.split("&") if item]
+    for name, _, value in pairs:
         entry = querystring.get(name)
         if entry is None:
             querystring[name] = {"value": value}
@@ -205,9 +226,11 @@ def run_function(path: Path, url: str) -> dict[str, Any]:
     return NODE_RUNNER.call(path, viewer_request_event(url))
 
 
-def resolve(url: str, fetch: Fetch, *, follow_errors: bool = True) -> Response:
+def resolve(
+    url: str, fetch: Fetch, *, follow_errors: bool = True, dist: Distribution | None = None
+) -> Response:
     """The response a visitor gets for `url` (a path with an optional query string)."""
-    dist = distribution()
+    dist = dist or distribution()
     path = urlsplit(url).path
     chosen = dist.behaviour(path)
     uri = path
@@ -227,5 +250,5 @@ def resolve(url: str, fetch: Fetch, *, follow_errors: bool = True) -> Response:
     error = dist.errors.get(403)  # S3 denies what CloudFront may not list: a missing key
     if error is None or not follow_errors:
         return Response(403, key=key, origin=chosen.origin_id)
-    page = resolve(error.page, fetch, follow_errors=False)
+    page = resolve(error.page, fetch, follow_errors=False, dist=dist)
     return Response(error.response_code, page.headers, page.body, page.key, chosen.origin_id)

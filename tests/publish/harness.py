@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from cloudfront.edge import resolve
+from cloudfront.edge import distribution, resolve
 from flask import Flask
 from storefront.freeze.build import freeze_site
 from support.paths import PROJECT
@@ -110,7 +110,8 @@ class Edge:
 
     def get(self, url_path: str) -> dict[str, Any] | None:
         """The object served for a URL path (None: the site's 404), or a redirect."""
-        response = resolve(url_path, lambda key: _get_object(self.bucket, key))
+        dist = distribution().with_variables(site_path="/" + ROOT)
+        response = resolve(url_path, lambda key: _get_object(self.bucket, key), dist=dist)
         if response.status != 200:
             return None
         return {

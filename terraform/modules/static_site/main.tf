@@ -516,7 +516,7 @@ resource "aws_cloudfront_distribution" "this" {
   custom_error_response {
     error_code            = 403
     response_code         = 404
-    response_page_path    = "/404.html"
+    response_page_path    = "${var.site_path}404.html"
     error_caching_min_ttl = 60
   }
 

@@ -28,6 +28,17 @@ variable "acm_certificate_arn" {
   }
 }
 
+variable "site_path" {
+  description = "URL path of the site's base_url in content/site.yaml (`/`, or `/loja/` for a site below a path): its 404 page is served from `<site_path>404.html`."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9._~-]+/)*$", var.site_path))
+    error_message = "site_path must start and end with / (for example / or /loja/)."
+  }
+}
+
 variable "price_class" {
   description = "CloudFront price class: which edge locations serve the site."
   type        = string
