@@ -202,7 +202,8 @@ def publish(
 
 
 def rollback(store: SiteStore, release: str | None, options: Options) -> Summary:
-    """Serve an earlier release again (the one before the live one by default).
+    """Serve an earlier release again (the one before the live one by default; after
+    an interrupted publish, the last whole release).
 
     Only the keys that differ move: each is copied back from the S3 version the
     release's manifest recorded (no upload, no rebuild), and only their paths are
@@ -214,7 +215,13 @@ def rollback(store: SiteStore, release: str | None, options: Options) -> Summary
     snapshot = read_snapshot(store, options.jobs)
     pointer = snapshot.pointer
     summary = Summary("rollback", store.area.name)
-    if release is None:
+    if release is None and pointer.changing:
+        # An interrupted change: finish a rollback (its target is retained), or undo a
+        # publish (back to the last release that was whole).
+        wanted = pointer.ref(pointer.target) or pointer.ref(pointer.release)
+        if wanted is None:
+            raise PublishError("an interrupted change left no retained release to go back to")
+    elif release is None:
         wanted = previous_release(pointer.history, pointer.release)
         if wanted is None:
             raise PublishError(

@@ -114,3 +114,20 @@ def test_a_killed_rollback_is_finished_by_the_next_rollback(
     assert done.exit_code == 0, done.output
     edge.assert_serves(old)
     assert live_pointer()["state"] == "live"
+
+
+@pytest.mark.slow
+def test_rollback_after_a_killed_publish_restores_the_last_whole_release(
+    publisher: Publisher, site: Site, edge: Edge
+) -> None:
+    publisher.publish()
+    site.edit("onda", "amount: 1200.00", "amount: 1300.00")
+    publisher.publish()
+    whole = site.files()
+    site.edit("onda", "amount: 1300.00", "amount: 1400.00")
+    killed = publisher.subprocess(fault="transfers:3")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    back = publisher.run("rollback")
+    assert back.exit_code == 0, back.output
+    edge.assert_serves(whole)
+    assert live_pointer()["state"] == "live"
