@@ -35,7 +35,7 @@ CLOUDFRONT_MAX_PATHS = 3000
 CLOUDFRONT_MAX_WILDCARDS = 15
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     """One object: what it holds, the headers it is served with, and its S3 version."""
 

@@ -175,7 +175,7 @@ class SiteStore:
             response.get("VersionId"),
         )
 
-    def upload(self, key: str, entry: FileEntry, source: Path) -> str | None:
+    def upload(self, key: str, entry: FileEntry, source: str) -> str | None:
         """Write a file's bytes under `key`; return the S3 version that holds them."""
         extra = {
             "ContentType": entry.content_type,
@@ -185,11 +185,11 @@ class SiteStore:
         object_key = self.area.object_key(key)
         if entry.size >= self.multipart_threshold:
             self.s3.upload_file(
-                str(source), self.bucket, object_key, ExtraArgs=extra, Config=self._transfer
+                source, self.bucket, object_key, ExtraArgs=extra, Config=self._transfer
             )
             return self.s3.head_object(Bucket=self.bucket, Key=object_key).get("VersionId")
         response = self.s3.put_object(
-            Bucket=self.bucket, Key=object_key, Body=source.read_bytes(), **extra
+            Bucket=self.bucket, Key=object_key, Body=Path(source).read_bytes(), **extra
         )
         return response.get("VersionId")
 
