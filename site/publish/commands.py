@@ -26,8 +26,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from storefront.content.catalog import load_catalog
-from storefront.content.problems import ContentError
+from storefront.publish.content_check import ContentCheck
 from storefront.publish.errors import PublishError
 from storefront.publish.headers import CachePolicy, UnknownFileType
 from storefront.publish.layout import Area, check_bucket_name
@@ -156,16 +155,13 @@ def publish_command(
         wait_timeout=wait_timeout,
     )
     policy = CachePolicy(config["PUBLISH_CACHE_IMMUTABLE"], config["PUBLISH_CACHE_REVALIDATE"])
-    with _errors(), ThreadPoolExecutor(max_workers=1) as background:
+    with _errors():
         connection = _Connection.from_options(**target)
-        # What is served is read (read-only) while the content is checked and the build hashed.
+        # Forked before any thread starts: the content is checked on the other core.
+        check = ContentCheck(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
+    with _errors(), contextlib.closing(check), ThreadPoolExecutor(max_workers=1) as background:
+        # What is served is read (read-only) while the build is hashed.
         remote = background.submit(_read_remote, connection, jobs, _cache(config))
-        try:
-            load_catalog(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
-        except ContentError as error:
-            for problem in error.problems:
-                click.echo(problem.format_text(), err=True)
-            raise PublishError(f"refusing to publish: {error}") from None
         url_root = urlsplit(site_url(config["BUILD_DIR"])).path or "/"
         build = scan_build(
             config["BUILD_DIR"],
@@ -175,6 +171,12 @@ def publish_command(
             jobs=jobs,
         )
         store, snapshot = remote.result()
+        refusal = check.problems()
+        if refusal is not None:
+            summary_line, lines = refusal
+            for line in lines:
+                click.echo(line, err=True)
+            raise PublishError(f"refusing to publish: {summary_line}")
         summary = publish(
             store, build, options, progress=Progress(sys.stderr, "publish"), snapshot=snapshot
         )
