@@ -10,10 +10,11 @@ manifest records it, and a rollback copies that version back.
 from __future__ import annotations
 
 import gzip
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,23 @@ def make_clients(
         kwargs["endpoint_url"] = endpoint_url
     if region or not session.region_name:
         kwargs["region_name"] = region or "us-east-1"
-    return session.client("s3", **kwargs), session.client("cloudfront", **kwargs)
+    return session.client("s3", **kwargs), _Deferred(lambda: session.client("cloudfront", **kwargs))
+
+
+class _Deferred:
+    """A client made on first use: most publishes of a preview, and every no-op, never
+    call CloudFront, and loading a service model costs ~0.1 s of a one-edit publish."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make()
+        return getattr(self._client, name)
 
 
 def error_code(error: ClientError) -> str:
@@ -83,13 +100,14 @@ class SiteStore:
     manifest_cache: Path | None = None  # manifests never change: kept locally once read
     jobs: int = 16
     multipart_threshold: int = MULTIPART_THRESHOLD
-    _transfer: TransferConfig = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
+    def _transfer(self) -> TransferConfig:
+        """Multipart settings, for the rare file over the threshold (s3transfer is slow to
+        import)."""
         from boto3.s3.transfer import TransferConfig
 
         threshold = self.multipart_threshold
-        self._transfer = TransferConfig(
+        return TransferConfig(
             multipart_threshold=threshold, multipart_chunksize=threshold, use_threads=False
         )
 
@@ -185,7 +203,7 @@ class SiteStore:
         object_key = self.area.object_key(key)
         if entry.size >= self.multipart_threshold:
             self.s3.upload_file(
-                source, self.bucket, object_key, ExtraArgs=extra, Config=self._transfer
+                source, self.bucket, object_key, ExtraArgs=extra, Config=self._transfer()
             )
             return self.s3.head_object(Bucket=self.bucket, Key=object_key).get("VersionId")
         response = self.s3.put_object(
