@@ -1,42 +1,14 @@
-"""Publish the frozen site to S3 + CloudFront: `publish`, `rollback` and `releases`.
+"""`flask --app storefront publish | rollback | releases | unpublish`.
 
-Design: atomic releases by CloudFront origin path.
+Every option also reads an environment variable (for CI), `--json` prints the
+summary as one JSON document on stdout, and the exit status is 0 when the site
+is (or already was) what was asked, 1 when the command refused or failed (the
+message says why, on stderr), 2 for a usage error.
 
-Every publish writes a complete release under its own prefix,
-`releases/<id>/` (the id is a hash of the build's content and headers), then
-switches the live site in one step by setting the S3 origin's `OriginPath` of
-the distribution to `/releases/<id>` (UpdateDistribution with the ETag from
-GetDistributionConfig), and finally invalidates only the paths whose bytes or
-headers changed. Each CloudFront edge switches its whole view at once, so a
-visitor sees the old release or the new one, never a mix; `rollback` is the
-same switch back to a retained release, with no rebuild and no upload.
-
-Objects that did not change are server-side copied (CopyObject) from the live
-release, so only changed bytes travel. Each release has a manifest (SHA-256,
-size and headers of every object) under `_releases/`: the diff never downloads
-bodies and never relies on S3 ETags (which are not content hashes for multipart
-uploads). `_releases/live.json` records the live release in the bucket, with any
-switch in progress, so that `releases` and `rollback` work from the bucket, and
-so a run killed midway finishes the switch on its next run. Fingerprinted assets
-that a new build drops are carried into the new release once, so a page still
-cached from the old release never links to a missing file. Releases beyond the
-newest `--keep-releases` are deleted after the switch. Objects are keyed by
-their URL path: with a `base_url` of `https://host/loja/`, `index.html` is stored
-as `releases/<id>/loja/index.html` and served at `/loja/`.
-
-Why not a CloudFront Function reading the live release from a KeyValueStore:
-it would switch faster (seconds, not a config deployment) but moto does not
-emulate the KeyValueStore data plane (PutKey) nor run functions, so it could not
-be tested here over HTTP; the origin-path switch is exercised end to end.
-
-What the distribution's Terraform must leave to this command: the S3 origin's
-`origin_path` (ignore changes to it). It must provide a viewer-request function
-mapping `/x/` to `/x/index.html`, a 404 custom error response to `/404.html`, a
-cache policy honouring the objects' Cache-Control, and an Origin Access Control
-whose bucket policy lets CloudFront read `releases/*` (the manifests under
-`_releases/` stay private). The publish role needs s3:GetObject, PutObject,
-DeleteObject, ListBucket, and cloudfront:GetDistribution, GetDistributionConfig,
-UpdateDistribution, CreateInvalidation.
+The design (in place, in proportion to the change) is in storefront.publish.releases
+and docs/decisions.md; what the distribution and the IAM roles must provide is
+in terraform/modules/static_site and terraform/modules/github_oidc, and is
+proven by tests/publish/test_iam.py and tests/cloudfront.
 """
 
 from __future__ import annotations
@@ -54,65 +26,53 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from storefront.content.catalog import load_catalog
-from storefront.content.problems import ContentError
+from storefront.publish.content_check import ContentCheck
+from storefront.publish.errors import PublishError
 from storefront.publish.headers import CachePolicy, UnknownFileType
+from storefront.publish.layout import Area, check_bucket_name
+from storefront.publish.local_scan import scan_build, site_url
 from storefront.publish.plan import CLOUDFRONT_MAX_PATHS
+from storefront.publish.progress import Progress
 from storefront.publish.releases import (
     Options,
-    Progress,
     Snapshot,
     Summary,
     list_releases,
     publish,
     read_snapshot,
     rollback,
-    scan_build,
+    unpublish,
 )
-from storefront.publish.remote import (
-    PublishError,
-    ReleaseStore,
-    Target,
-    check_bucket_name,
-    make_clients,
-    normalize_prefix,
-)
+from storefront.publish.remote import SiteStore, make_clients
 
 
 def init_app(app: Flask) -> None:
     defaults = CachePolicy()
     app.config.setdefault("PUBLISH_CACHE_IMMUTABLE", defaults.immutable)
     app.config.setdefault("PUBLISH_CACHE_REVALIDATE", defaults.revalidate)
-    app.cli.add_command(publish_command)
-    app.cli.add_command(rollback_command)
-    app.cli.add_command(releases_command)
+    for command in (publish_command, rollback_command, releases_command, unpublish_command):
+        app.cli.add_command(command)
 
 
 def _target_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Where releases live; every option also reads an environment variable (for CI)."""
+    """Where the site lives; every option also reads an environment variable (for CI)."""
     options = [
         click.option("--bucket", envvar="PUBLISH_BUCKET", required=True, help="S3 bucket."),
         click.option(
             "--distribution-id",
             envvar="PUBLISH_DISTRIBUTION_ID",
-            help="CloudFront distribution whose S3 origin serves the live release. Without "
-            "one, the live release is only recorded in the bucket.",
-        ),
-        click.option(
-            "--origin-id",
-            envvar="PUBLISH_ORIGIN_ID",
-            help="The distribution's S3 origin (default: the origin on the bucket's domain).",
+            help="CloudFront distribution to invalidate changed paths in (production only; "
+            "previews are served uncached). Without one, nothing is invalidated.",
         ),
         click.option(
             "--prefix",
             envvar="PUBLISH_PREFIX",
             default="",
-            help="Key prefix for every release, e.g. previews/pr-12 for a pull request.",
+            help="previews/<name> (e.g. previews/pr-12) for a pull-request preview; "
+            "empty for the production site.",
         ),
         click.option(
-            "--endpoint-url",
-            envvar="AWS_ENDPOINT_URL",
-            help="AWS endpoint (e.g. a local moto server).",
+            "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="AWS endpoint (e.g. a moto server)."
         ),
         click.option("--region", envvar="AWS_REGION", help="AWS region (default us-east-1)."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
@@ -126,15 +86,33 @@ _wait_option = click.option(
     "--wait-timeout",
     envvar="PUBLISH_WAIT_TIMEOUT",
     type=click.FloatRange(min=0),
-    default=900.0,
+    default=0.0,
     show_default=True,
-    help="Seconds to wait for the distribution to deploy before invalidating (0: no wait).",
+    help="Seconds to wait for the invalidation to complete at every edge (0: do not wait).",
+)
+_keep_option = click.option(
+    "--keep-releases",
+    envvar="PUBLISH_KEEP_RELEASES",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Releases kept for rollback (the live one included); older ones are collected.",
+)
+_jobs_option = click.option(
+    "--jobs",
+    envvar="PUBLISH_JOBS",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Concurrent uploads, copies and lookups.",
 )
 
 
 @click.command("publish")
 @_target_options
 @_wait_option
+@_keep_option
+@_jobs_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option(
     "--max-deletes",
@@ -145,22 +123,6 @@ _wait_option = click.option(
     help="Refuse to take more files than this off the site (unless --force).",
 )
 @click.option("--force", is_flag=True, help="Publish even past --max-deletes.")
-@click.option(
-    "--keep-releases",
-    envvar="PUBLISH_KEEP_RELEASES",
-    type=click.IntRange(min=2),
-    default=5,
-    show_default=True,
-    help="Releases kept for rollback (the live one included); older ones are deleted.",
-)
-@click.option(
-    "--jobs",
-    envvar="PUBLISH_JOBS",
-    type=click.IntRange(1, 64),
-    default=16,
-    show_default=True,
-    help="Concurrent uploads and copies.",
-)
 @click.option(
     "--max-invalidation-paths",
     envvar="PUBLISH_MAX_INVALIDATION_PATHS",
@@ -181,7 +143,7 @@ def publish_command(
     wait_timeout: float,
     **target: Any,
 ) -> None:
-    """Upload the frozen site as a new release and make it live atomically."""
+    """Publish the frozen site, writing only what changed (a preview with --prefix)."""
     config = current_app.config
     options = Options(
         dry_run=dry_run,
@@ -193,22 +155,30 @@ def publish_command(
         wait_timeout=wait_timeout,
     )
     policy = CachePolicy(config["PUBLISH_CACHE_IMMUTABLE"], config["PUBLISH_CACHE_REVALIDATE"])
-    with _errors(), ThreadPoolExecutor(max_workers=1) as background:
+    with _errors():
         connection = _Connection.from_options(**target)
-        # What is live is read (read-only) while the content is checked and the build hashed.
-        remote = background.submit(_read_remote, connection, jobs)
-        try:
-            catalog = load_catalog(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
-        except ContentError as error:
-            for problem in error.problems:
-                click.echo(problem.format_text(), err=True)
-            raise PublishError(f"refusing to publish: {error}") from None
-        root = urlsplit(str(catalog.site.base_url)).path or "/"
-        local = scan_build(config["BUILD_DIR"], policy, key_prefix=root.lstrip("/"), jobs=jobs)
+        # Forked before any thread starts: the content is checked on the other core.
+        check = ContentCheck(config["CONTENT_DIR"], config.get("PARSE_CACHE_FILE"))
+    with _errors(), contextlib.closing(check), ThreadPoolExecutor(max_workers=1) as background:
+        # What is served is read (read-only) while the build is hashed.
+        remote = background.submit(_read_remote, connection, jobs, _cache(config))
+        url_root = urlsplit(site_url(config["BUILD_DIR"])).path or "/"
+        build = scan_build(
+            config["BUILD_DIR"],
+            policy,
+            key_root=connection.area.key_root(url_root),
+            digests_file=_cache(config) / "digests.pickle",
+            jobs=jobs,
+        )
         store, snapshot = remote.result()
-        progress = Progress(sys.stderr, "publish")
+        refusal = check.problems()
+        if refusal is not None:
+            summary_line, lines = refusal
+            for line in lines:
+                click.echo(line, err=True)
+            raise PublishError(f"refusing to publish: {summary_line}")
         summary = publish(
-            store, local, options, url_root=root, progress=progress, snapshot=snapshot
+            store, build, options, progress=Progress(sys.stderr, "publish"), snapshot=snapshot
         )
     _report(summary, as_json)
     if summary.refused:
@@ -219,27 +189,31 @@ def publish_command(
 @click.argument("release_id", required=False)
 @_target_options
 @_wait_option
+@_jobs_option
+@with_appcontext
 def rollback_command(
-    release_id: str | None, as_json: bool, wait_timeout: float, **target: Any
+    release_id: str | None, as_json: bool, wait_timeout: float, jobs: int, **target: Any
 ) -> None:
     """Serve an earlier release again: the one before the live one, or RELEASE_ID."""
     with _errors():
-        store = _Connection.from_options(**target).store()
-        summary = rollback(store, release_id, Options(wait_timeout=wait_timeout))
+        store = _Connection.from_options(**target).store(jobs, _cache(current_app.config))
+        summary = rollback(store, release_id, Options(wait_timeout=wait_timeout, jobs=jobs))
     _report(summary, as_json)
 
 
 @click.command("releases")
 @_target_options
+@with_appcontext
 def releases_command(as_json: bool, **target: Any) -> None:
     """List the retained releases, newest first; the live one is marked."""
     with _errors():
-        rows, live = list_releases(_Connection.from_options(**target).store())
+        store = _Connection.from_options(**target).store(8, _cache(current_app.config))
+        rows, pointer = list_releases(store)
     if as_json:
-        pending = live.pointer.release if live.pointer and live.pointer.state != "live" else None
         document = {
-            "live": live.served,
-            "pending": pending,
+            "area": store.area.name,
+            "live": pointer.release,
+            "pending": pointer.target if pointer.changing else None,
             "releases": [asdict(row) for row in rows],
         }
         click.echo(json.dumps(document, indent=2))
@@ -252,15 +226,31 @@ def releases_command(as_json: bool, **target: Any) -> None:
             f"{mark} {row.release}  {row.created_at[:19]}  {row.files:>6} files  "
             f"{row.bytes / 1e6:>9.2f} MB"
         )
-    if live.pointer and live.pointer.state != "live":
-        click.echo(f"switch to {live.pointer.release} pending: the next publish finishes it")
+    if pointer.changing:
+        click.echo(f"change to {pointer.target} interrupted: the next publish or rollback ends it")
+
+
+@click.command("unpublish")
+@_target_options
+def unpublish_command(as_json: bool, **target: Any) -> None:
+    """Remove a preview (--prefix previews/<name>): every object and record of it."""
+    with _errors():
+        summary = unpublish(_Connection.from_options(**target).store())
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=2))
+    elif summary.noop:
+        click.echo(f"nothing to remove: {summary.area} has no objects")
+    else:
+        click.echo(f"removed {summary.area}: {summary.deleted} objects")
 
 
 @dataclass(frozen=True)
 class _Connection:
     """The target options, checked (before any request), and how to reach AWS."""
 
-    target: Target
+    bucket: str
+    area: Area
+    distribution_id: str | None
     endpoint_url: str | None
     region: str | None
 
@@ -270,22 +260,33 @@ class _Connection:
         *,
         bucket: str,
         distribution_id: str | None,
-        origin_id: str | None,
         prefix: str,
         endpoint_url: str | None,
         region: str | None,
     ) -> _Connection:
-        bucket, prefix = check_bucket_name(bucket), normalize_prefix(prefix)
-        return cls(Target(bucket, prefix, distribution_id, origin_id), endpoint_url, region)
+        area = Area.from_prefix(prefix)
+        if area.preview and distribution_id:
+            raise PublishError(
+                "previews are served uncached and their role may not touch the distribution: "
+                "drop --distribution-id (PUBLISH_DISTRIBUTION_ID) when publishing a preview"
+            )
+        return cls(check_bucket_name(bucket), area, distribution_id, endpoint_url, region)
 
-    def store(self, jobs: int = 16) -> ReleaseStore:
+    def store(self, jobs: int = 16, cache: Any = None) -> SiteStore:
         s3, cloudfront = make_clients(endpoint_url=self.endpoint_url, region=self.region, jobs=jobs)
-        return ReleaseStore(s3, cloudfront, self.target)
+        manifests = cache / "manifests" if cache is not None else None
+        return SiteStore(
+            s3, cloudfront, self.bucket, self.area, self.distribution_id, manifests, jobs=jobs
+        )
 
 
-def _read_remote(connection: _Connection, jobs: int) -> tuple[ReleaseStore, Snapshot]:
-    store = connection.store(jobs)
-    return store, read_snapshot(store)
+def _cache(config: Any) -> Any:
+    return config["CACHE_DIR"] / "publish"
+
+
+def _read_remote(connection: _Connection, jobs: int, cache: Any) -> tuple[SiteStore, Snapshot]:
+    store = connection.store(jobs, cache)
+    return store, read_snapshot(store, jobs)
 
 
 @contextlib.contextmanager
@@ -307,30 +308,32 @@ def _report(summary: Summary, as_json: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     if summary.refused:
         return
+    where = f" ({summary.area})" if summary.area != "site" else ""
     if summary.noop:
-        click.echo(f"nothing to {summary.action}: release {summary.release} is live")
+        click.echo(f"nothing to {summary.action}{where}: release {summary.release} is live")
         return
     verb = "would make" if summary.dry_run else "made"
-    how = " (a retained release, reused)" if summary.reused else ""
+    how = " (a retained release, restored)" if summary.reused else ""
     click.echo(
-        f"{summary.action}: {verb} release {summary.release} live{how}, "
+        f"{summary.action}{where}: {verb} release {summary.release} live{how}, "
         f"replacing {summary.previous or 'nothing'}"
     )
-    if summary.action == "publish":
-        click.echo(
-            f"  files {summary.files}: uploaded {summary.uploaded} "
-            f"({summary.uploaded_bytes / 1e3:.1f} kB), copied {summary.copied}, "
-            f"unchanged {summary.unchanged}, changed {summary.changed}, added {summary.added}, "
-            f"deleted {summary.deleted}, carried {summary.carried}"
-            + (f", resumed {summary.resumed}" if summary.resumed else "")
-        )
+    click.echo(
+        f"  files {summary.files}: uploaded {summary.uploaded} "
+        f"({summary.uploaded_bytes / 1e3:.1f} kB), restored {summary.restored}, "
+        f"unchanged {summary.unchanged}, changed {summary.changed}, added {summary.added}, "
+        f"deleted {summary.deleted}, kept {summary.kept}"
+        + (f", resumed {summary.resumed}" if summary.resumed else "")
+    )
     paths = summary.invalidated_paths
     if summary.invalidation or (summary.dry_run and paths):
         shown = ", ".join(paths[:8]) + (" ..." if len(paths) > 8 else "")
         click.echo(f"  invalidation {summary.invalidation or '(dry run)'}: {shown}")
     if summary.collected_releases:
         click.echo(
-            f"  deleted {len(summary.collected_releases)} old release(s), "
-            f"{summary.collected_objects} objects"
+            f"  collected {len(summary.collected_releases)} old release(s), "
+            f"{summary.collected_objects} files"
         )
+    if summary.url:
+        click.echo(f"  {summary.url}")
     click.echo(f"  in {summary.seconds:.2f} s")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 UTF8 = "; charset=utf-8"
 
@@ -82,27 +81,35 @@ class CachePolicy:
     revalidate: str = "public, max-age=0, s-maxage=300, must-revalidate"
 
 
+def _name_and_suffix(key: str) -> tuple[str, str]:
+    """The file name and its lower-case suffix (as PurePosixPath has them, without the
+    cost of a path object: a 10,000-sculpture site asks for 23,000 files)."""
+    name = key.rpartition("/")[2]
+    stem, dot, extension = name.rpartition(".")
+    suffix = "." + extension.lower() if dot and stem.strip(".") else ""
+    return name, suffix
+
+
 def content_type(key: str) -> str:
     """Content-Type of a file by its path; raise UnknownFileType for an unknown kind."""
-    path = PurePosixPath(key)
-    named = NAMED_CONTENT_TYPES.get(path.name)
+    name, suffix = _name_and_suffix(key)
+    named = NAMED_CONTENT_TYPES.get(name)
     if named:
         return named
     try:
-        return CONTENT_TYPES[path.suffix.lower()]
+        return CONTENT_TYPES[suffix]
     except KeyError:
         raise UnknownFileType([key]) from None
 
 
 def is_fingerprinted(key: str) -> bool:
     """True when the file name carries a content hash, so its bytes never change."""
-    path = PurePosixPath(key)
-    suffix = path.suffix.lower()
+    name, suffix = _name_and_suffix(key)
     if suffix in _HASHED_EXTENSIONS:
         return True
     if suffix in _DOCUMENT_EXTENSIONS:
         return False
-    return any(not run.isdigit() for run in _HASH_SEGMENT.findall(path.name))
+    return any(not run.isdigit() for run in _HASH_SEGMENT.findall(name))
 
 
 def headers_for(key: str, policy: CachePolicy) -> tuple[str, str]:
@@ -111,6 +118,9 @@ def headers_for(key: str, policy: CachePolicy) -> tuple[str, str]:
     return content_type(key), cache
 
 
+_LINKING = _DOCUMENT_EXTENSIONS | {".webmanifest"}
+
+
 def is_document(key: str) -> bool:
     """Pages and other files that link to assets: published after those assets."""
-    return PurePosixPath(key).suffix.lower() in _DOCUMENT_EXTENSIONS | {".webmanifest"}
+    return _name_and_suffix(key)[1] in _LINKING

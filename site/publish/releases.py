@@ -1,65 +1,66 @@
-"""Release operations: publish a build, roll back, list, garbage-collect.
+"""Release operations: publish a build, roll back, list, remove a preview.
 
-Each operation reads local and remote state, asks the pure core
-(`publish_plan`) what to do, and has `ReleaseStore` do it. The order of the
-steps is what makes a publish safe to kill at any point:
+Design: one live tree per area, changed in place, in proportion to the change
+(docs/decisions.md, "Publish design", has the measurements). Each operation
+reads the live pointer and the live release's manifest, asks the pure core
+(plan) what differs, and has SiteStore do it. The order of the steps is what
+makes a change safe to kill at any point:
 
-1. upload or copy every object of the new release under its own prefix
-   (assets before documents), then write its manifest, which marks it complete;
-2. record the intended switch in `_releases/live.json` (state `switching`, with
-   the paths to invalidate);
-3. point CloudFront's S3 origin at the new prefix, wait until deployed;
-4. invalidate the stale paths, then record the release as `live`;
-5. garbage-collect releases beyond the newest N (manifest first, so a
-   half-deleted release is never a rollback target).
+1. record the intent in the pointer: state `changing`, the target release, every
+   key about to be written or deleted, the paths to invalidate;
+2. write objects: assets first, then new pages, then changed pages (uploaded
+   from the build, or copied back from their S3 versions for a rollback);
+3. delete what the target takes off the site (fingerprinted files are kept:
+   pages cached from an older release may link to them);
+4. write the target's manifest (each key with the S3 version holding it);
+5. invalidate the stale paths, then record the target as `live`;
+6. garbage-collect releases beyond the newest N and the fingerprinted files only
+   they used (manifest history first, so a half-collected release is never a
+   rollback target).
 
-Killed before 3, the old release is still served and the next run resumes the
-same prefix (release ids are content hashes). Killed after 3, the new release is
-served complete and the next run finishes the pending invalidation from step 2.
+At every point each page is whole and every asset a served page links to
+exists; pages are the old or the new version. A run killed anywhere leaves the
+pointer saying `changing`: the next publish or rollback looks at the dirty keys
+alone (HeadObject), so it resumes without re-sending what is already there,
+and finishes the pending invalidation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO
 
-from storefront.publish.headers import CachePolicy, UnknownFileType, headers_for, is_document
+from storefront.publish.errors import PublishError
+from storefront.publish.headers import is_document
+from storefront.publish.local_scan import Build
 from storefront.publish.plan import (
     RELEASE_ID,
     FileEntry,
     Manifest,
     Plan,
-    ReleaseRef,
     collapse_paths,
     deletes_refused,
-    orphan_prefixes,
-    plan_release,
+    plan_change,
     previous_release,
     releases_to_collect,
-    stale_paths,
+    served_now,
+    unreferenced_files,
 )
-from storefront.publish.remote import Pointer, PublishError, ReleaseStore
+from storefront.publish.progress import Progress
+from storefront.publish.remote import SiteStore
+from storefront.publish.state import CHANGING, LIVE, Pointer
 
-#: Test hook: `STOREFRONT_PUBLISH_FAULT=transfers:5` (or manifest, intent, switch,
+#: Test hook: `STOREFRONT_PUBLISH_FAULT=transfers:5` (or intent, deletes, manifest,
 #: invalidate, gc) makes the process SIGKILL itself at that point, so the tests can
 #: prove that an interrupted publish never breaks the live site.
 FAULT_VARIABLE = "STOREFRONT_PUBLISH_FAULT"
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    entry: FileEntry
-    path: Path
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Options:
     keep_releases: int = 5
     jobs: int = 16
     max_invalidation_paths: int = 300
-    wait_timeout: float = 900.0
+    wait_timeout: float = 0.0  # seconds to wait for the invalidation to complete
 
 
 @dataclass
@@ -78,6 +79,8 @@ class Summary:
     """What an operation did (or, with --dry-run, would do); printed or dumped as JSON."""
 
     action: str
+    area: str = ""
+    url: str | None = None
     release: str | None = None
     previous: str | None = None
     dry_run: bool = False
@@ -86,119 +89,21 @@ class Summary:
     files: int = 0
     uploaded: int = 0
     uploaded_bytes: int = 0
-    copied: int = 0
+    restored: int = 0
     resumed: int = 0
     unchanged: int = 0
     changed: int = 0
     added: int = 0
     deleted: int = 0
-    carried: int = 0
-    switched: bool = False
+    kept: int = 0
     invalidation: str | None = None
     invalidated_paths: list[str] = field(default_factory=list)
+    invalidation_completed: bool | None = None
     collected_releases: list[str] = field(default_factory=list)
     collected_objects: int = 0
     refused: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-# -- the local build -----------------------------------------------------------------
-
-
-def scan_build(
-    build_dir: Path, policy: CachePolicy, *, key_prefix: str = "", jobs: int = 8
-) -> dict[str, LocalFile]:
-    """Every file of the frozen site with its hash and headers; refuse a broken build."""
-    if not build_dir.is_dir():
-        raise PublishError(f"no build at {build_dir}: run `flask --app storefront freeze` first")
-    if not (build_dir / "index.html").is_file():
-        raise PublishError(f"refusing to publish {build_dir}: it has no index.html")
-    # Plain strings and os.walk: pathlib costs more than hashing on a 20,000-file site.
-    root = str(build_dir) + os.sep
-    names = []
-    for folder, _dirs, files in os.walk(root):
-        names.extend(os.path.join(folder, name)[len(root) :] for name in files)
-    names.sort()
-    headers: dict[str, tuple[str, str]] = {}
-    unknown = []
-    for name in names:
-        key = name.replace(os.sep, "/")
-        try:
-            headers[name] = headers_for(key, policy)
-        except UnknownFileType as error:
-            unknown.extend(error.keys)
-    if unknown:
-        raise UnknownFileType(unknown)
-
-    def describe(batch: list[str]) -> list[tuple[str, LocalFile]]:
-        described = []
-        for name in batch:
-            with open(root + name, "rb") as file:
-                data = file.read()
-            content_type, cache_control = headers[name]
-            digest = hashlib.sha256(data).hexdigest()
-            entry = FileEntry(digest, len(data), content_type, cache_control)
-            key = key_prefix + name.replace(os.sep, "/")
-            described.append((key, LocalFile(entry, build_dir / name)))
-        return described
-
-    batches = [names[start : start + 200] for start in range(0, len(names), 200)]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return {key: file for batch in pool.map(describe, batches) for key, file in batch}
-
-
-# -- progress ------------------------------------------------------------------------
-
-
-class Progress:
-    """Files and bytes done out of the total, on one refreshed line (or a few lines)."""
-
-    def __init__(self, stream: IO[str] | None = None, label: str = "publish") -> None:
-        self.stream = stream
-        self.label = label
-        self.tty = bool(stream and stream.isatty())
-        self._lock = threading.Lock()
-        self.files = self.bytes = self.total_files = self.total_bytes = 0
-        self._last_tenth = -1
-
-    def start(self, files: int, size: int) -> None:
-        self.total_files, self.total_bytes = files, size
-        self.files = self.bytes = 0
-        self._last_tenth = -1
-        self._show()
-
-    def advance(self, size: int) -> None:
-        with self._lock:
-            self.files += 1
-            self.bytes += size
-            self._show()
-
-    def _show(self) -> None:
-        if not self.stream or not self.total_files:
-            return
-        done = self.files == self.total_files
-        line = (
-            f"{self.label}: {self.files}/{self.total_files} files, "
-            f"{_size(self.bytes)}/{_size(self.total_bytes)} uploaded"
-        )
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done else ""))
-        else:
-            tenth = self.files * 10 // self.total_files
-            if tenth == self._last_tenth:
-                return
-            self._last_tenth = tenth
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 # -- fault injection (tests only) ------------------------------------------------------
@@ -212,257 +117,132 @@ def _checkpoint(point: str, count: int | None = None) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-# -- operations ----------------------------------------------------------------------
-
-
 def stamp_now() -> str:
-    """A manifest's creation stamp: UTC, microseconds, sorts chronologically."""
+    """A release's creation stamp: UTC, microseconds, sorts chronologically."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-@dataclass(frozen=True)
-class LiveState:
-    served: str | None  # the release visitors get (CloudFront, or the pointer without one)
-    pointer: Pointer | None
-    refs: tuple[ReleaseRef, ...]
-
-    def ref(self, release: str | None) -> ReleaseRef | None:
-        return next((r for r in reversed(self.refs) if r.release == release), None)
-
-
-def read_live(store: ReleaseStore) -> LiveState:
-    pointer = store.read_pointer()
-    if store.target.distribution_id:
-        served = store.served_release()
-    else:
-        served = pointer.release if pointer else None
-    return LiveState(served, pointer, tuple(store.list_releases()))
+# -- what is served ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What is live, read before planning (it can be read while the build is hashed)."""
+    """What an area serves, read before planning (it can be read while the build is hashed)."""
 
-    live: LiveState
-    manifest: Manifest | None
+    pointer: Pointer
+    manifest: Manifest | None  # the live release's
+    found: dict[str, FileEntry | None]  # what the keys of an interrupted change hold now
 
-
-def read_snapshot(store: ReleaseStore) -> Snapshot:
-    live = read_live(store)
-    ref = live.ref(live.served)
-    return Snapshot(live, store.read_manifest(ref) if ref else None)
+    def served(self) -> dict[str, FileEntry]:
+        return served_now(self.manifest.files if self.manifest else {}, self.found)
 
 
-def settle(store: ReleaseStore, live: LiveState, summary: Summary, dry_run: bool) -> None:
-    """Finish a switch an interrupted run left halfway; make the pointer match CloudFront."""
-    pointer, served = live.pointer, live.served
-    if served is None or dry_run:
-        return
-    if pointer and pointer.release == served and pointer.state == "live":
-        return
-    invalidation = None
-    if pointer and pointer.release == served and pointer.invalidate:
-        invalidation = store.invalidate(list(pointer.invalidate), f"{served}-{stamp_now()}")
-        summary.warnings.append(
-            f"finished the switch to {served} an interrupted run left pending "
-            f"(invalidation {invalidation})"
+def read_snapshot(store: SiteStore, jobs: int = 16) -> Snapshot:
+    status = store.versioning()
+    if status != "Enabled":
+        raise PublishError(
+            f"bucket {store.bucket} has versioning {status or 'off'}: publish keeps earlier "
+            "versions of each page for rollback, so versioning must be Enabled"
         )
-    previous = pointer.previous if pointer and pointer.release == served else None
-    store.write_pointer(
-        Pointer(served, previous, "live", (), invalidation, datetime.now(UTC).isoformat())
-    )
+    pointer = store.read_pointer()
+    ref = pointer.ref(pointer.release)
+    manifest = store.read_manifest(ref) if ref else None
+    found: dict[str, FileEntry | None] = {}
+    if pointer.changing and pointer.dirty:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            found = dict(zip(pointer.dirty, pool.map(store.head, pointer.dirty), strict=True))
+    return Snapshot(pointer, manifest, found)
+
+
+# -- operations ------------------------------------------------------------------------
 
 
 def publish(
-    store: ReleaseStore,
-    local: Mapping[str, LocalFile],
+    store: SiteStore,
+    build: Build,
     options: Options,
     *,
-    url_root: str = "/",
     progress: Progress | None = None,
     snapshot: Snapshot | None = None,
 ) -> Summary:
-    """Make the build the live release, uploading only what differs from it."""
+    """Make the build what the area serves, writing only what differs."""
     started = time.monotonic()
-    summary = Summary("publish", dry_run=options.dry_run, files=len(local))
-    snapshot = snapshot or read_snapshot(store)
-    live = snapshot.live
-    settle(store, live, summary, options.dry_run)
-    local_entries = {key: file.entry for key, file in local.items()}
-    plan = plan_release(local_entries, snapshot.manifest, root=url_root)
-    _count(summary, plan)
+    snapshot = snapshot or read_snapshot(store, options.jobs)
+    pointer = snapshot.pointer
+    summary = Summary("publish", store.area.name, build.url, dry_run=options.dry_run)
+    summary.files = len(build.files)
+    served = snapshot.served()
+    target = build.entries()
+    plan = _plan(target, served, pointer, store)
+    retained = pointer.ref(plan.release)
+    if retained is not None and plan.write:  # a retained build: copy its versions back
+        plan = _plan(store.read_manifest(retained).files, served, pointer, store)
+        summary.reused = True
+    _count(summary, plan, snapshot)
     summary.refused = deletes_refused(plan, options.max_deletes, options.force)
-    paths = _collapse(plan.invalidate, options, url_root)
+    paths = _paths(plan, pointer, options, store)
     summary.invalidated_paths = paths
     if summary.refused:
         summary.release = None
         return _done(summary, started)
-    if plan.noop:
-        summary.release, summary.previous, summary.noop, summary.copied = plan.live, None, True, 0
-        if not options.dry_run:  # finish a garbage collection an interrupted run left
-            _collect(store, options.keep_releases, {plan.live}, summary, live.refs)
+    if plan.noop and not pointer.changing:
+        summary.noop = True
+        if not options.dry_run and pointer.collect:  # finish what an interrupted run left
+            pointer = _collect(store, pointer, summary)
         return _done(summary, started)
     if options.dry_run:
         return _done(summary, started)
-
-    reuse = live.ref(plan.release)
-    if reuse is not None:  # this exact build is a retained release: just switch back to it
-        summary.reused = True
-        summary.uploaded = summary.uploaded_bytes = summary.copied = 0
+    if summary.reused:
+        write = _restorer(store, plan)
     else:
-        _transfer(store, plan, local, options, summary, progress)
-        store.write_manifest(plan.manifest(datetime.now(UTC).isoformat()), stamp_now())
-        _checkpoint("manifest")
-    _switch(store, plan.release, plan.live, paths, options, summary)
-    _collect(store, options.keep_releases, {plan.release, live.served}, summary)
+        write = _uploader(store, plan, build)
+        summary.uploaded, summary.uploaded_bytes = len(plan.write), plan.write_bytes()
+    _change(store, plan, pointer, paths, write, options, summary, progress, new=not retained)
     return _done(summary, started)
 
 
-def _count(summary: Summary, plan: Plan) -> None:
-    summary.release, summary.previous = plan.release, plan.live
-    summary.uploaded, summary.uploaded_bytes = len(plan.upload), plan.upload_bytes
-    summary.copied = len(plan.copy)
-    summary.unchanged, summary.changed = len(plan.unchanged), len(plan.changed)
-    summary.added, summary.deleted = len(plan.added), len(plan.deleted)
-    summary.carried = len(plan.carried)
+def rollback(store: SiteStore, release: str | None, options: Options) -> Summary:
+    """Serve an earlier release again (the one before the live one by default; after
+    an interrupted publish, the last whole release).
 
-
-def _collapse(paths: Iterable[str], options: Options, url_root: str) -> list[str]:
-    return collapse_paths(paths, max_paths=options.max_invalidation_paths, root=url_root)
-
-
-def _transfer(
-    store: ReleaseStore,
-    plan: Plan,
-    local: Mapping[str, LocalFile],
-    options: Options,
-    summary: Summary,
-    progress: Progress | None,
-) -> None:
-    """Upload and copy the release's objects: every asset first, then the documents."""
-    present = store.release_objects(plan.release)  # left by an interrupted run
-    uploads = set(plan.upload)
-    todo = []
-    for key in sorted(plan.upload + plan.copy, key=lambda k: (is_document(k), k)):
-        if present.get(key) == plan.files[key].size:
-            summary.resumed += 1
-        else:
-            todo.append(key)
-    summary.uploaded = sum(1 for key in todo if key in uploads)
-    summary.uploaded_bytes = sum(plan.files[key].size for key in todo if key in uploads)
-    summary.copied = len(todo) - summary.uploaded
-    if progress:
-        progress.start(len(todo), summary.uploaded_bytes)
-    done = [0]
-    lock = threading.Lock()
-
-    def run(key: str) -> None:
-        if key in uploads:
-            store.upload(plan.release, key, plan.files[key], local[key].path)
-        else:
-            assert plan.live is not None
-            store.copy(plan.live, plan.release, key)
-        if progress:
-            progress.advance(plan.files[key].size if key in uploads else 0)
-        with lock:
-            done[0] += 1
-            _checkpoint("transfers", done[0])
-
-    assets = [key for key in todo if not is_document(key)]
-    documents = [key for key in todo if is_document(key)]
-    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        for batch in (assets, documents):
-            for future in [pool.submit(run, key) for key in batch]:
-                future.result()
-
-
-def _switch(
-    store: ReleaseStore,
-    release: str,
-    previous: str | None,
-    paths: list[str],
-    options: Options,
-    summary: Summary,
-) -> None:
-    """Make `release` live: pointer intent, origin switch, invalidation, pointer live."""
-    now = datetime.now(UTC).isoformat()
-    summary.release, summary.previous = release, previous
-    if not store.target.distribution_id:  # no CDN: the pointer is the switch
-        store.write_pointer(Pointer(release, previous, "live", (), None, now))
-        summary.switched = True
-        summary.invalidated_paths = []
-        return
-    store.write_pointer(Pointer(release, previous, "switching", tuple(paths), None, now))
-    _checkpoint("intent")
-    summary.switched = store.switch_origin(release)
-    _checkpoint("switch")
-    deployed = (
-        not summary.switched
-        or options.wait_timeout <= 0
-        or store.wait_deployed(options.wait_timeout)
-    )
-    if not deployed:
-        summary.warnings.append(
-            f"distribution not deployed after {options.wait_timeout:.0f}s; invalidating "
-            "anyway (an edge that switches later may serve stale pages until they expire)"
-        )
-    if paths:
-        summary.invalidation = store.invalidate(paths, f"{release}-{stamp_now()}")
-    _checkpoint("invalidate")
-    store.write_pointer(Pointer(release, previous, "live", (), summary.invalidation, now))
-
-
-def _collect(
-    store: ReleaseStore,
-    keep: int,
-    protect: set[str | None],
-    summary: Summary,
-    refs: Iterable[ReleaseRef] | None = None,
-) -> None:
-    """Delete releases beyond the newest `keep` and prefixes of interrupted runs.
-
-    `refs`: the complete releases, when the caller has just listed them.
+    Only the keys that differ move: each is copied back from the S3 version the
+    release's manifest recorded (no upload, no rebuild), and only their paths are
+    invalidated.
     """
-    protected = {release for release in protect if release}
-    remaining = set(store.list_releases() if refs is None else refs)
-    for ref in releases_to_collect(remaining, keep, protected):
-        store.delete_manifest(ref)  # first: from now on it is incomplete, never served
-        _checkpoint("gc")
-        remaining.discard(ref)
-        summary.collected_objects += store.delete_release_objects(ref.release)
-        summary.collected_releases.append(ref.release)
-    complete = {ref.release for ref in remaining}
-    for release in orphan_prefixes(store.release_prefixes(), complete, protected):
-        summary.collected_objects += store.delete_release_objects(release)
-        summary.collected_releases.append(release)
-
-
-def rollback(store: ReleaseStore, release: str | None, options: Options) -> Summary:
-    """Serve an earlier release again (the one before the live one by default)."""
     started = time.monotonic()
-    summary = Summary("rollback")
-    live = read_live(store)
-    settle(store, live, summary, dry_run=False)
     if release is not None and not RELEASE_ID.match(release):
         raise PublishError(f"{release!r} is not a release id (16 hex digits)")
-    if release is None:
-        target = previous_release(live.refs, live.served)
-        if target is None:
-            raise PublishError(f"no complete release older than the live one ({live.served})")
+    snapshot = read_snapshot(store, options.jobs)
+    pointer = snapshot.pointer
+    summary = Summary("rollback", store.area.name)
+    if release is None and pointer.changing:
+        # An interrupted change: finish a rollback (its target is retained), or undo a
+        # publish (back to the last release that was whole).
+        wanted = pointer.ref(pointer.target) or pointer.ref(pointer.release)
+        if wanted is None:
+            raise PublishError("an interrupted change left no retained release to go back to")
+    elif release is None:
+        wanted = previous_release(pointer.history, pointer.release)
+        if wanted is None:
+            raise PublishError(
+                f"no retained release older than the live one ({pointer.release or 'none'})"
+            )
     else:
-        target = live.ref(release)
-        if target is None:
-            known = ", ".join(ref.release for ref in live.refs) or "none"
-            raise PublishError(f"no complete release {release}; retained releases: {known}")
-    if target.release == live.served:
-        summary.release, summary.noop = target.release, True
+        wanted = pointer.ref(release)
+        if wanted is None:
+            known = ", ".join(ref.release for ref in pointer.history) or "none"
+            raise PublishError(f"no retained release {release}; retained releases: {known}")
+    manifest = store.read_manifest(wanted)
+    plan = _plan(manifest.files, snapshot.served(), pointer, store)
+    _count(summary, plan, snapshot)
+    summary.files = len(manifest.files)
+    paths = _paths(plan, pointer, options, store)
+    summary.invalidated_paths = paths
+    if plan.noop and not pointer.changing:
+        summary.noop = True
         return _done(summary, started)
-    current_ref = live.ref(live.served)
-    current = store.read_manifest(current_ref) if current_ref else None
-    wanted = store.read_manifest(target)
-    summary.files = len(wanted.files)
-    paths = _collapse(stale_paths(current, wanted), options, wanted.root)
-    _switch(store, target.release, live.served, paths, options, summary)
+    write = _restorer(store, plan)
+    _change(store, plan, pointer, paths, write, options, summary, None, new=False)
     return _done(summary, started)
 
 
@@ -475,17 +255,185 @@ class ReleaseInfo:
     live: bool
 
 
-def list_releases(store: ReleaseStore, jobs: int = 8) -> tuple[list[ReleaseInfo], LiveState]:
-    """Every retained complete release, newest first."""
-    live = read_live(store)
-    refs = sorted(live.refs, reverse=True)
+def list_releases(store: SiteStore, jobs: int = 8) -> tuple[list[ReleaseInfo], Pointer]:
+    """Every retained release, newest first."""
+    pointer = store.read_pointer()
+    refs = sorted(pointer.history, reverse=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         manifests = list(pool.map(store.read_manifest, refs))
     rows = [
-        ReleaseInfo(m.release, m.created_at, len(m.own()), m.size, m.release == live.served)
+        ReleaseInfo(m.release, m.created_at, len(m.files), m.size, m.release == pointer.release)
         for m in manifests
     ]
-    return rows, live
+    return rows, pointer
+
+
+def unpublish(store: SiteStore) -> Summary:
+    """Remove a preview: every object and record of its area (their versions expire)."""
+    started = time.monotonic()
+    if not store.area.preview:
+        raise PublishError("unpublish removes a preview: pass --prefix previews/<name>")
+    summary = Summary("unpublish", store.area.name)
+    keys = store.list_area()
+    summary.deleted = len(keys)
+    summary.noop = not keys
+    store.delete_object_keys(keys)
+    return _done(summary, started)
+
+
+# -- the steps -------------------------------------------------------------------------
+
+
+def _plan(
+    target: Mapping[str, FileEntry],
+    served: Mapping[str, FileEntry],
+    pointer: Pointer,
+    store: SiteStore,
+) -> Plan:
+    return plan_change(target, served, live=pointer.release, url_base=store.area.url_base)
+
+
+def _count(summary: Summary, plan: Plan, snapshot: Snapshot) -> None:
+    summary.release, summary.previous = plan.release, plan.live
+    summary.unchanged, summary.changed = len(plan.unchanged), len(plan.changed)
+    summary.added, summary.deleted, summary.kept = len(plan.added), len(plan.delete), len(plan.kept)
+    summary.resumed = sum(
+        1
+        for key, entry in snapshot.found.items()
+        if entry is not None and key in plan.files and entry.same_object(plan.files[key])
+    )
+
+
+def _paths(plan: Plan, pointer: Pointer, options: Options, store: SiteStore) -> list[str]:
+    if store.distribution_id is None:
+        return []
+    pending = pointer.invalidate if pointer.changing else ()
+    return collapse_paths(
+        set(plan.invalidate) | set(pending),
+        max_paths=options.max_invalidation_paths,
+        root=store.area.url_base,
+    )
+
+
+Writer = Callable[[str], str | None]
+
+
+def _uploader(store: SiteStore, plan: Plan, build: Build) -> Writer:
+    return lambda key: store.upload(key, plan.files[key], build.files[key].path)
+
+
+def _restorer(store: SiteStore, plan: Plan) -> Writer:
+    return lambda key: store.restore(key, plan.files[key])
+
+
+def _change(
+    store: SiteStore,
+    plan: Plan,
+    pointer: Pointer,
+    paths: list[str],
+    write: Writer,
+    options: Options,
+    summary: Summary,
+    progress: Progress | None,
+    *,
+    new: bool,
+) -> None:
+    """Steps 1-6 of the module docstring."""
+    now = datetime.now(UTC).isoformat()
+    dirty = set(plan.write) | set(plan.delete) | (set(pointer.dirty) if pointer.changing else set())
+    intent = replace(
+        pointer,
+        state=CHANGING,
+        target=plan.release,
+        dirty=tuple(sorted(dirty)),
+        invalidate=tuple(paths),
+        changed_at=now,
+    )
+    store.write_pointer(intent)
+    _checkpoint("intent")
+    if summary.reused or summary.action == "rollback":
+        summary.restored = len(plan.write)
+    versions = _transfer(plan, write, options, progress)
+    if plan.delete:
+        store.delete(plan.delete)
+        _checkpoint("deletes")
+    history = pointer.history
+    if new:
+        ref = store.write_manifest(plan.manifest(now, versions), stamp_now())
+        history = (*history, ref)
+    _checkpoint("manifest")
+    invalidation = None
+    if paths:
+        invalidation = store.invalidate(paths, f"{plan.release}-{stamp_now()}")
+        _checkpoint("invalidate")
+    doomed = releases_to_collect(history, options.keep_releases, {plan.release, pointer.release})
+    live = Pointer(
+        release=plan.release,
+        state=LIVE,
+        previous=pointer.release if pointer.release != plan.release else pointer.previous,
+        history=tuple(ref for ref in history if ref not in doomed),
+        collect=(*pointer.collect, *doomed),
+        invalidation=invalidation,
+        changed_at=now,
+        extra=pointer.extra,
+    )
+    store.write_pointer(live)
+    summary.invalidation = invalidation
+    if invalidation and options.wait_timeout > 0:
+        summary.invalidation_completed = store.wait_invalidated(invalidation, options.wait_timeout)
+        if not summary.invalidation_completed:
+            summary.warnings.append(
+                f"invalidation {invalidation} not completed after {options.wait_timeout:.0f} s; "
+                "some edges may serve the previous pages until it completes"
+            )
+    if live.collect:
+        _collect(store, live, summary)
+
+
+def _transfer(
+    plan: Plan, write: Writer, options: Options, progress: Progress | None
+) -> dict[str, str | None]:
+    """Write the plan's keys in its order: each batch (assets, new pages, changed pages)
+    is complete before the next starts; within a batch, `jobs` at a time."""
+    if progress:
+        progress.start(len(plan.write), plan.write_bytes())
+    versions: dict[str, str | None] = {}
+    lock = threading.Lock()
+
+    def run(key: str) -> None:
+        version = write(key)
+        if progress:
+            progress.advance(plan.files[key].size)
+        with lock:
+            versions[key] = version
+            _checkpoint("transfers", len(versions))
+
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        for batch in _batches(plan):
+            for future in [pool.submit(run, key) for key in batch]:
+                future.result()
+    return versions
+
+
+def _batches(plan: Plan) -> Iterable[list[str]]:
+    added = set(plan.added)
+    yield [key for key in plan.write if not is_document(key)]
+    yield [key for key in plan.write if is_document(key) and key in added]
+    yield [key for key in plan.write if is_document(key) and key not in added]
+
+
+def _collect(store: SiteStore, pointer: Pointer, summary: Summary) -> Pointer:
+    """Delete the files only collected releases used, then their manifests."""
+    doomed = [store.read_manifest(ref) for ref in pointer.collect]
+    retained = [store.read_manifest(ref) for ref in pointer.history]
+    files = unreferenced_files(doomed, retained, ())
+    summary.collected_objects += store.delete(files)
+    _checkpoint("gc")
+    store.delete_manifests(pointer.collect)
+    summary.collected_releases.extend(ref.release for ref in pointer.collect)
+    done = replace(pointer, collect=())
+    store.write_pointer(done)
+    return done
 
 
 def _done(summary: Summary, started: float) -> Summary:

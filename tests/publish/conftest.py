@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 import storefront.publish.commands
-from publish.harness import BUCKET, Edge, Publisher, Recorder, Site, client, create_distribution
+from publish.harness import Edge, Publisher, Recorder, Site, create_bucket, create_distribution
 from storefront.publish.remote import make_clients
 from support.moto_server import MotoServer, aws_environment, start_moto
 
@@ -33,8 +33,7 @@ def aws(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture
 def bucket(aws: dict[str, str]) -> str:
-    client("s3").create_bucket(Bucket=BUCKET)
-    return BUCKET
+    return create_bucket()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Test harness for the publish suites (import as `publish.harness`).
 
-- `Edge`: what CloudFront would fetch from its S3 origin for a URL path, read
-  through the distribution's current origin path (no caching is simulated);
+- `Edge`: what a visitor gets for a URL path, resolved as CloudFront will (the
+  distribution's behaviours and origins and its directory-index function, read
+  from the Terraform module and run in node; see cloudfront.edge);
 - `Recorder`: every S3/CloudFront API call the commands make, by operation and key;
 - `Site`: a writable fixture catalog, its real freeze, and the app that publishes it;
 - `Publisher`: runs `publish`, `rollback` and `releases` against one bucket and
@@ -24,6 +25,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from cloudfront.edge import distribution, resolve
 from flask import Flask
 from storefront.freeze.build import freeze_site
 from support.paths import PROJECT
@@ -45,6 +47,14 @@ WRITES = frozenset(
 )
 
 
+def create_bucket(name: str = BUCKET) -> str:
+    """A bucket like the Terraform one: versioning on (rollback copies versions back)."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
 def client(service: str) -> Any:
     """A boto3 client for the emulator the environment points at (cached: they are slow)."""
     return _client(service, os.environ.get("AWS_ENDPOINT_URL", ""))
@@ -55,7 +65,7 @@ def _client(service: str, endpoint_url: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint_url or None)
 
 
-def create_distribution(bucket: str, origin_path: str = "") -> str:
+def create_distribution(bucket: str, origin_path: str = "/site") -> str:
     """A distribution like the Terraform one: the API origin and the site's S3 origin."""
     response = client("cloudfront").create_distribution(
         DistributionConfig={
@@ -93,32 +103,21 @@ def create_distribution(bucket: str, origin_path: str = "") -> str:
 
 @dataclass
 class Edge:
-    """What CloudFront would fetch from its S3 origin for a URL path."""
+    """What a visitor gets for a URL path, resolved the way the distribution will."""
 
     bucket: str
-    distribution_id: str
+    distribution_id: str | None = None
 
-    def origin_path(self) -> str:
-        config = client("cloudfront").get_distribution_config(Id=self.distribution_id)
-        origins = config["DistributionConfig"]["Origins"]["Items"]
-        return next(o for o in origins if o["Id"] == "site").get("OriginPath", "")
-
-    def get(self, url_path: str, origin_path: str | None = None) -> dict[str, Any] | None:
-        if origin_path is None:
-            origin_path = self.origin_path()
-        key = origin_path.lstrip("/") + url_path
-        if key.endswith("/"):
-            key += "index.html"
-        try:
-            response = client("s3").get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "NoSuchKey":
-                return None
-            raise
+    def get(self, url_path: str) -> dict[str, Any] | None:
+        """The object served for a URL path (None: the site's 404), or a redirect."""
+        dist = distribution().with_variables(site_path="/" + ROOT)
+        response = resolve(url_path, lambda key: _get_object(self.bucket, key), dist=dist)
+        if response.status != 200:
+            return None
         return {
-            "body": response["Body"].read(),
-            "content_type": response["ContentType"],
-            "cache_control": response.get("CacheControl"),
+            "body": response.body,
+            "content_type": response.headers.get("content-type"),
+            "cache_control": response.headers.get("cache-control"),
         }
 
     def invalidations(self) -> list[list[str]]:
@@ -129,21 +128,44 @@ class Edge:
         for item in listed["InvalidationList"].get("Items") or []:
             batch = cloudfront.get_invalidation(DistributionId=self.distribution_id, Id=item["Id"])
             found.append(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items") or [])
-        return found
+        return list(reversed(found)) if _newest_first(listed) else found
 
-    def assert_serves(self, files: dict[str, bytes]) -> None:
-        """Every file of a build is served with exactly its bytes: no mix of releases."""
-        origin_path = self.origin_path()
+    def served(self, files: dict[str, bytes], base: str = "/" + ROOT) -> dict[str, bytes | None]:
+        """What each file of a build is served as now (None: not served)."""
 
-        def served(key: str) -> bytes | None:
-            response = self.get("/" + ROOT + key, origin_path)
+        def one(key: str) -> bytes | None:
+            response = self.get(base + key)
             return response["body"] if response else None
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            bodies = dict(zip(files, pool.map(served, files), strict=True))
+            return dict(zip(files, pool.map(one, files), strict=True))
+
+    def assert_serves(self, files: dict[str, bytes], base: str = "/" + ROOT) -> None:
+        """Every file of a build is served with exactly its bytes."""
+        bodies = self.served(files, base)
         for key, body in files.items():
             assert bodies[key] is not None, f"{key} is not served"
             assert bodies[key] == body, f"{key} is served with other bytes"
+
+
+def _newest_first(listed: dict[str, Any]) -> bool:
+    items = listed["InvalidationList"].get("Items") or []
+    if len(items) < 2:
+        return False
+    return items[0]["CreateTime"] > items[-1]["CreateTime"]
+
+
+def _get_object(bucket: str, key: str) -> tuple[bytes, dict[str, str]] | None:
+    try:
+        response = client("s3").get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+            return None
+        raise
+    headers = {"content-type": response["ContentType"]}
+    if response.get("CacheControl"):
+        headers["cache-control"] = response["CacheControl"]
+    return response["Body"].read(), headers
 
 
 @dataclass
@@ -198,6 +220,13 @@ class Site:
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
         self.refreeze()
 
+    def set_base_url(self, url: str) -> None:
+        """Freeze the site for another URL (a preview's), as `freeze --base-url` would."""
+        path = self.content / "site.yaml"
+        text = re.sub(r"(?m)^base_url: .*$", f"base_url: {url}", path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+        self.refreeze()
+
     def files(self) -> dict[str, bytes]:
         """The build as it is now: key -> bytes."""
         return {
@@ -228,8 +257,7 @@ class Publisher:
 
     def run(self, command: str, *args: str, app: Flask | None = None) -> Result:
         """In-process `flask --app storefront COMMAND --json ...`."""
-        wait = ["--wait-timeout", "0"] if command != "releases" else []
-        argv = [command, *args, *self.target(), *wait, "--json"]
+        argv = [command, *args, *self.target(), "--json"]
         result = (app or self.site.app()).test_cli_runner().invoke(args=argv)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -247,14 +275,20 @@ class Publisher:
     def text(self, command: str, *args: str) -> Result:
         """The same command with its human-readable output."""
         argv = [command, *args, *self.target()]
-        if command != "releases":
-            argv += ["--wait-timeout", "0"]
         result = self.site.app().test_cli_runner().invoke(args=argv)
         return Result(result.exit_code, result.stdout + result.stderr)
 
     def subprocess(self, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
         """`python -m storefront publish ...` in a child process, as CI runs it."""
-        env = {
+        return self.subprocess_command(
+            "publish", *args, env={"STOREFRONT_PUBLISH_FAULT": fault} if fault else {}
+        )
+
+    def subprocess_command(
+        self, command: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`python -m storefront COMMAND ...` in a child process (`env`: extra variables)."""
+        environment = {
             **os.environ,
             "STOREFRONT_CONTENT_DIR": str(self.site.content),
             "STOREFRONT_BUILD_DIR": str(self.site.build),
@@ -263,14 +297,13 @@ class Publisher:
             "STOREFRONT_IMAGE_CACHE_DIR": str(self.site.config["IMAGE_CACHE_DIR"]),
             "STOREFRONT_MOUNT_API": "false",
         }
-        env.pop("STOREFRONT_PUBLISH_FAULT", None)
-        if fault:
-            env["STOREFRONT_PUBLISH_FAULT"] = fault
-        argv = [sys.executable, "-m", "storefront", "publish", *self.target(), *args]
+        environment.pop("STOREFRONT_PUBLISH_FAULT", None)
+        environment.update(env or {})
+        argv = [sys.executable, "-m", "storefront", command, *self.target(), *args]
         return subprocess.run(
-            [*argv, "--wait-timeout", "0"],
+            argv,
             cwd=PROJECT,
-            env=env,
+            env=environment,
             capture_output=True,
             text=True,
             timeout=120,
@@ -278,9 +311,9 @@ class Publisher:
         )
 
 
-def live_pointer(bucket: str = BUCKET, prefix: str = "") -> dict[str, Any]:
-    """`_releases/live.json` as the bucket holds it."""
-    key = f"{prefix}_releases/live.json"
+def live_pointer(bucket: str = BUCKET, area: str = "site") -> dict[str, Any]:
+    """`_publish/<area>/live.json` as the bucket holds it."""
+    key = f"_publish/{area}/live.json"
     body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return json.loads(body)
 

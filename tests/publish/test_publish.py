@@ -1,5 +1,5 @@
 """`flask --app storefront publish / rollback / releases` on a real freeze of the fixture
-catalog, against moto over HTTP; `edge` reads what CloudFront's S3 origin serves."""
+catalog, against moto over HTTP; `edge` resolves URLs the way the distribution will."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from publish.harness import (
     Site,
     changed_keys,
     client,
-    create_distribution,
+    create_bucket,
     live_pointer,
     url_paths,
 )
+from storefront.publish.headers import is_fingerprinted
 from storefront.publish.remote import make_clients
 
 TYPES = {
@@ -44,6 +45,7 @@ TYPES = {
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, s-maxage=300, must-revalidate"
 PRICE, NEW_PRICE = "amount: 1200.00", "amount: 1300.00"  # onda.yaml: one digit, same size
+LIVE = "site/"  # where the live site's objects are in the bucket
 
 
 def fingerprinted(key: str) -> bool:
@@ -55,12 +57,11 @@ def test_first_publish_uploads_everything_with_the_right_headers(
 ) -> None:
     files = site.files()
     summary = publisher.publish()
-    assert summary["uploaded"] == len(files) and summary["copied"] == 0
+    assert summary["uploaded"] == len(files) and summary["restored"] == 0
     assert summary["uploaded_bytes"] == sum(len(body) for body in files.values())
-    release = summary["release"]
-    assert recorder.keys("PutObject", f"releases/{release}/") == {ROOT + key for key in files}
-    assert edge.origin_path() == f"/releases/{release}"
-    assert live_pointer()["release"] == release and live_pointer()["state"] == "live"
+    assert summary["url"] == "https://teste.example/loja/"
+    assert recorder.keys("PutObject", LIVE) == {ROOT + key for key in files}
+    assert live_pointer()["release"] == summary["release"] and live_pointer()["state"] == "live"
     assert edge.invalidations() == []  # nothing can be cached before the first release
     assert {Path(key).suffix for key in files} == set(TYPES)  # every kind is covered here
     for key, body in files.items():
@@ -71,7 +72,7 @@ def test_first_publish_uploads_everything_with_the_right_headers(
     assert edge.get("/" + ROOT)["body"] == files["index.html"]
 
 
-def test_a_second_publish_after_a_fresh_freeze_uploads_and_invalidates_nothing(
+def test_a_second_publish_after_a_fresh_freeze_writes_and_invalidates_nothing(
     publisher: Publisher, site: Site, recorder: Recorder
 ) -> None:
     first = publisher.publish()
@@ -80,12 +81,13 @@ def test_a_second_publish_after_a_fresh_freeze_uploads_and_invalidates_nothing(
     recorder.clear()
     summary = publisher.publish()
     assert summary["noop"] and summary["release"] == first["release"]
-    assert summary["uploaded"] == summary["copied"] == 0 and summary["invalidation"] is None
+    assert summary["uploaded"] == summary["uploaded_bytes"] == 0
+    assert summary["invalidation"] is None
     assert not recorder.writes(), recorder.operations()
     assert "nothing to publish" in publisher.text("publish").output
 
 
-def test_a_price_digit_edit_uploads_and_invalidates_exactly_the_changed_files(
+def test_a_price_digit_edit_writes_and_invalidates_exactly_the_changed_files(
     publisher: Publisher, site: Site, edge: Edge, recorder: Recorder
 ) -> None:
     publisher.publish()
@@ -98,36 +100,51 @@ def test_a_price_digit_edit_uploads_and_invalidates_exactly_the_changed_files(
     assert all(len(before[key]) == len(after[key]) for key in changed if key in before)
     recorder.clear()
     summary = publisher.publish()
-    release = summary["release"]
-    assert recorder.keys("PutObject", f"releases/{release}/") == {ROOT + key for key in changed}
-    renamed = set(before) - set(after)  # search chunks: carried one release, not deleted
-    assert summary["uploaded"] == len(changed) and summary["carried"] == len(renamed)
-    assert summary["copied"] == len(after) - len(changed) + len(renamed)
+    assert recorder.keys("PutObject", LIVE) == {ROOT + key for key in changed}
+    assert "CopyObject" not in recorder.operations()  # nothing unchanged is touched
+    renamed = set(before) - set(after)  # search chunks: kept for cached pages, not deleted
+    assert renamed and all(is_fingerprinted(key) for key in renamed)
+    assert summary["uploaded"] == len(changed) and summary["kept"] == len(renamed)
+    assert summary["unchanged"] == len(after) - len(changed)
+    assert "DeleteObjects" not in recorder.operations()
     # Only paths that served other bytes before: new (renamed) files cannot be cached.
     assert set(edge.invalidations()[-1]) == url_paths(changed & set(before))
     edge.assert_serves(after)
+    assert all(edge.get(f"/{ROOT}{key}") is not None for key in renamed)
 
 
-def test_a_cache_policy_change_uploads_the_affected_objects_again(
+def test_assets_are_written_before_the_pages_that_link_to_them(
+    publisher: Publisher, site: Site, recorder: Recorder
+) -> None:
+    publisher.publish()
+    site.edit("onda", PRICE, NEW_PRICE)
+    recorder.clear()
+    publisher.publish()
+    puts = [key for name, key in recorder.calls if name == "PutObject" and key.startswith(LIVE)]
+    documents = [i for i, key in enumerate(puts) if key.endswith((".html", ".json", ".xml"))]
+    assets = [i for i, key in enumerate(puts) if is_fingerprinted(key)]
+    assert assets and documents and max(assets) < min(documents)
+
+
+def test_a_cache_policy_change_writes_the_affected_objects_again(
     publisher: Publisher, site: Site, edge: Edge, recorder: Recorder
 ) -> None:
     publisher.publish()
     files = site.files()
     app = site.app(PUBLISH_CACHE_REVALIDATE="public, max-age=0, s-maxage=60")
     recorder.clear()
-    summary = publisher.publish(app=app)
+    publisher.publish(app=app)
     affected = {key for key in files if not fingerprinted(key)}
-    uploaded = recorder.keys("PutObject", f"releases/{summary['release']}/")
-    assert uploaded == {ROOT + key for key in affected}
+    assert recorder.keys("PutObject", LIVE) == {ROOT + key for key in affected}
     assert edge.get(f"/{ROOT}")["cache_control"] == "public, max-age=0, s-maxage=60"
     stylesheet = next(key for key in files if key.endswith(".css") and fingerprinted(key))
     assert edge.get(f"/{ROOT}{stylesheet}")["cache_control"] == IMMUTABLE
 
 
-def test_deleting_a_sculpture_removes_its_page_after_the_switch(
+def test_deleting_a_sculpture_removes_its_page_and_keeps_its_images_for_cached_pages(
     publisher: Publisher, site: Site, edge: Edge
 ) -> None:
-    first = publisher.publish()
+    publisher.publish()
     before = site.files()
     (site.content / "sculptures" / "raiz.yaml").unlink()
     site.refreeze()
@@ -135,19 +152,13 @@ def test_deleting_a_sculpture_removes_its_page_after_the_switch(
     gone = sorted(set(before) - set(after))
     assert "esculturas/raiz/index.html" in gone
     summary = publisher.publish()
-    assert summary["deleted"] == len(gone)
+    assert summary["deleted"] + summary["kept"] == len(gone)
     assert edge.get(f"/{ROOT}esculturas/raiz/") is None
     assert f"/{ROOT}esculturas/raiz/" in edge.invalidations()[-1]
     edge.assert_serves(after)
-    # Its images stay one release, for pages still cached from the old one...
     images = [key for key in gone if key.startswith("img/")]
     assert images and all(edge.get(f"/{ROOT}{key}") is not None for key in images)
     assert not any("/img/" in path for path in edge.invalidations()[-1])
-    # ...and the previous release is intact (for rollback) until garbage-collected.
-    old = client("s3").get_object(
-        Bucket=BUCKET, Key=f"releases/{first['release']}/{ROOT}esculturas/raiz/index.html"
-    )
-    assert old["Body"].read() == before["esculturas/raiz/index.html"]
 
 
 def test_dry_run_reports_the_plan_and_changes_nothing(
@@ -159,7 +170,7 @@ def test_dry_run_reports_the_plan_and_changes_nothing(
     recorder.clear()
     summary = publisher.publish("--dry-run")
     assert summary["dry_run"]
-    assert summary["uploaded"] == len(changed_keys(before, site.files()))
+    assert summary["changed"] + summary["added"] == len(changed_keys(before, site.files()))
     assert summary["invalidated_paths"]
     assert not recorder.writes(), recorder.operations()
     edge.assert_serves(before)
@@ -181,11 +192,11 @@ def test_the_delete_guard_refuses_without_force(
     assert not recorder.writes()
     edge.assert_serves(before)
     forced = publisher.publish("--max-deletes", "3", "--force")
-    assert forced["deleted"] > 3
+    assert forced["deleted"] + forced["kept"] > 3
     assert edge.get(f"/{ROOT}esculturas/vela/") is None
 
 
-def test_rollback_serves_the_previous_release_exact_bytes_without_uploading(
+def test_rollback_copies_back_only_what_differs_without_uploading(
     publisher: Publisher, site: Site, edge: Edge, recorder: Recorder
 ) -> None:
     first = publisher.publish()
@@ -198,8 +209,10 @@ def test_rollback_serves_the_previous_release_exact_bytes_without_uploading(
     assert result.exit_code == 0, result.output
     assert result.summary["release"] == first["release"]
     edge.assert_serves(old)
-    assert recorder.writes() == {"PutObject", "UpdateDistribution", "CreateInvalidation"}
-    assert recorder.keys("PutObject") == {"_releases/live.json"}  # no upload, no rebuild
+    differing = {key for key in old if new.get(key) != old[key]}
+    assert recorder.keys("CopyObject", LIVE) == {ROOT + key for key in differing}
+    assert not recorder.keys("PutObject", LIVE)  # no upload, no rebuild
+    assert result.summary["restored"] == len(differing)
     assert set(edge.invalidations()[-1]) == url_paths(changed_keys(old, new) & set(old))
     assert live_pointer()["release"] == first["release"]
 
@@ -210,13 +223,13 @@ def test_rollback_serves_the_previous_release_exact_bytes_without_uploading(
     assert "* " + first["release"] in publisher.text("releases").output
 
     nothing_older = publisher.run("rollback")
-    assert nothing_older.exit_code == 1 and "no complete release older" in nothing_older.output
+    assert nothing_older.exit_code == 1 and "no retained release older" in nothing_older.output
     forward = publisher.run("rollback", second["release"])
     assert forward.exit_code == 0 and forward.summary["release"] == second["release"]
     edge.assert_serves(new)
 
 
-def test_publishing_a_retained_build_again_switches_back_without_copying(
+def test_publishing_a_retained_build_again_restores_it_without_uploading(
     publisher: Publisher, site: Site, edge: Edge, recorder: Recorder
 ) -> None:
     publisher.publish()
@@ -226,16 +239,16 @@ def test_publishing_a_retained_build_again_switches_back_without_copying(
     recorder.clear()
     summary = publisher.publish()
     assert summary["reused"] and summary["release"] == second["release"]
-    assert summary["uploaded"] == summary["copied"] == 0
-    assert "CopyObject" not in recorder.operations()
-    assert recorder.keys("PutObject") == {"_releases/live.json"}
+    assert summary["uploaded"] == 0 and summary["restored"] > 0
+    assert not recorder.keys("PutObject", LIVE)
     edge.assert_serves(site.files())
 
 
-def test_releases_beyond_keep_releases_are_garbage_collected(
-    publisher: Publisher, site: Site
+def test_releases_beyond_keep_releases_are_collected_with_the_files_only_they_used(
+    publisher: Publisher, site: Site, edge: Edge
 ) -> None:
     ids = [publisher.publish("--keep-releases", "2")["release"]]
+    first_files = site.files()
     previous = "1200.00"
     for price in ("1300.00", "1400.00", "1500.00"):
         site.edit("onda", f"amount: {previous}", f"amount: {price}")
@@ -243,32 +256,18 @@ def test_releases_beyond_keep_releases_are_garbage_collected(
         summary = publisher.publish("--keep-releases", "2")
         ids.append(summary["release"])
     assert summary["collected_releases"] == [ids[1]]
-    s3 = client("s3")
-    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="releases/", Delimiter="/")
-    assert {p["Prefix"] for p in listed["CommonPrefixes"]} == {f"releases/{i}/" for i in ids[2:]}
-    manifests = s3.list_objects_v2(Bucket=BUCKET, Prefix="_releases/")["Contents"]
-    kept = sorted(m["Key"].split(".")[1] for m in manifests if m["Key"].endswith(".json.gz"))
+    assert [ref[1] for ref in live_pointer()["history"]] == ids[2:]
+    listed = client("s3").list_objects_v2(Bucket=BUCKET, Prefix="_publish/site/releases/")
+    kept = sorted(item["Key"].split(".")[1] for item in listed["Contents"])
     assert kept == sorted(ids[2:])
+    # Search chunks only the first two releases used are gone; the live ones are served.
+    current = site.files()
+    only_old = [k for k in first_files if is_fingerprinted(k) and k not in current]
+    assert only_old and all(edge.get(f"/{ROOT}{key}") is None for key in only_old)
+    edge.assert_serves(current)
 
 
-def test_a_preview_prefix_is_a_separate_site(publisher: Publisher, site: Site, edge: Edge) -> None:
-    publisher.publish()
-    production = site.files()
-    preview = Publisher(site, BUCKET, create_distribution(BUCKET))
-    site.edit("onda", PRICE, NEW_PRICE)
-    summary = preview.publish("--prefix", "previews/pr-12")
-    preview_edge = Edge(BUCKET, preview.distribution_id)
-    assert preview_edge.origin_path() == f"/previews/pr-12/releases/{summary['release']}"
-    preview_edge.assert_serves(site.files())
-    edge.assert_serves(production)  # production untouched
-    assert live_pointer(prefix="previews/pr-12/")["release"] == summary["release"]
-    listing = json.loads(preview.run("releases", "--prefix", "previews/pr-12").output)
-    assert [r["release"] for r in listing["releases"]] == [summary["release"]]
-
-
-def test_without_a_distribution_the_bucket_records_the_live_release(
-    site: Site, bucket: str
-) -> None:
+def test_without_a_distribution_nothing_is_invalidated(site: Site, bucket: str) -> None:
     publisher = Publisher(site, bucket, None)
     first = publisher.publish()
     assert live_pointer()["release"] == first["release"] and first["invalidation"] is None
@@ -276,6 +275,15 @@ def test_without_a_distribution_the_bucket_records_the_live_release(
     second = publisher.publish()
     assert second["previous"] == first["release"] == publisher.run("rollback").summary["release"]
     assert live_pointer()["release"] == first["release"]
+
+
+def test_a_bucket_without_versioning_is_refused_before_anything_is_written(
+    site: Site, aws: dict[str, str], recorder: Recorder
+) -> None:
+    client("s3").create_bucket(Bucket="plain-bucket")
+    result = Publisher(site, "plain-bucket", None).run("publish")
+    assert result.exit_code == 1 and "versioning must be Enabled" in result.output
+    assert not recorder.writes()
 
 
 def test_progress_shows_files_and_bytes_on_the_terminal(publisher: Publisher, site: Site):
@@ -300,12 +308,26 @@ def test_ci_passes_every_option_through_the_environment(
     for name, value in {
         "PUBLISH_BUCKET": edge.bucket,
         "PUBLISH_DISTRIBUTION_ID": edge.distribution_id,
-        "PUBLISH_PREFIX": "previews/pr-7",
-        "PUBLISH_WAIT_TIMEOUT": "0",
         "PUBLISH_KEEP_RELEASES": "2",
+        "PUBLISH_MAX_DELETES": "0",
+        "PUBLISH_JOBS": "4",
+        "PUBLISH_WAIT_TIMEOUT": "30",
     }.items():
         monkeypatch.setenv(name, value)
     result = site.app().test_cli_runner().invoke(args=["publish", "--json"])
     assert result.exit_code == 0, result.output
-    release = json.loads(result.stdout)["release"]
-    assert edge.origin_path() == f"/previews/pr-7/releases/{release}"
+    edge.assert_serves(site.files())
+    (site.content / "sculptures" / "raiz.yaml").unlink()
+    site.refreeze()
+    refused = site.app().test_cli_runner().invoke(args=["publish", "--json"])
+    assert refused.exit_code == 1 and "more than --max-deletes 0" in refused.output
+    site.edit("onda", PRICE, NEW_PRICE)
+    monkeypatch.setenv("PUBLISH_MAX_DELETES", "256")
+    waited = json.loads(site.app().test_cli_runner().invoke(args=["publish", "--json"]).stdout)
+    assert waited["invalidation"] and waited["invalidation_completed"] is True
+
+
+def test_a_second_bucket_is_independent(site: Site, edge: Edge) -> None:
+    create_bucket("other-gallery")
+    Publisher(site, "other-gallery", None).publish()
+    assert edge.get(f"/{ROOT}") is None  # the distribution's bucket is untouched

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from publish.harness import ROOT, Edge, Publisher, Recorder, Site, client
+from publish.harness import ROOT, Edge, Publisher, Recorder, Site
 from storefront.publish.headers import CachePolicy
-from storefront.publish.releases import Options, publish, scan_build
-from storefront.publish.remote import ReleaseStore, Target, make_clients
+from storefront.publish.layout import Area
+from storefront.publish.local_scan import scan_build
+from storefront.publish.releases import Options, publish
+from storefront.publish.remote import SiteStore, make_clients
 
 
 def test_an_unknown_file_type_in_the_build_is_refused_naming_the_file(
@@ -62,11 +64,33 @@ def test_a_bucket_that_does_not_exist_is_an_aws_error(site: Site, aws: dict[str,
     assert result.exit_code == 1 and "NoSuchBucket" in result.output
 
 
-@pytest.mark.parametrize("prefix", ["../other", "previews/../..", "_releases", "pr 12"])
-def test_an_unsafe_prefix_is_refused(publisher: Publisher, recorder: Recorder, prefix: str):
-    result = publisher.run("publish", "--prefix", prefix)
+@pytest.mark.parametrize(
+    "prefix",
+    ["../other", "previews/../..", "_publish", "site", "previews", "previews/PR 12", "x/pr-1"],
+)
+def test_a_prefix_other_than_a_preview_is_refused(
+    site: Site, bucket: str, recorder: Recorder, prefix: str
+) -> None:
+    result = Publisher(site, bucket, None).run("publish", "--prefix", prefix)
     assert result.exit_code == 1 and "invalid --prefix" in result.output
+    assert "previews/<name>" in result.output
     assert not recorder.calls
+
+
+def test_a_preview_with_a_distribution_is_refused(publisher: Publisher, recorder: Recorder) -> None:
+    result = publisher.run("publish", "--prefix", "previews/pr-3")
+    assert result.exit_code == 1 and "drop --distribution-id" in result.output
+    assert not recorder.calls
+
+
+def test_a_build_without_a_canonical_url_is_refused(
+    publisher: Publisher, site: Site, recorder: Recorder
+) -> None:
+    index = site.build / "index.html"
+    index.write_text(index.read_text().replace('rel="canonical"', 'rel="alternate"'))
+    result = publisher.run("publish")
+    assert result.exit_code == 1 and "cannot tell which URL" in result.output
+    assert not recorder.writes()
 
 
 def test_keeping_fewer_than_two_releases_is_a_usage_error(publisher: Publisher) -> None:
@@ -77,20 +101,8 @@ def test_rollback_to_an_unknown_release_is_refused(publisher: Publisher) -> None
     release = publisher.publish()["release"]
     result = publisher.run("rollback", "0123456789abcdef")
     assert result.exit_code == 1
-    assert f"no complete release 0123456789abcdef; retained releases: {release}" in result.output
+    assert f"no retained release 0123456789abcdef; retained releases: {release}" in result.output
     assert "is not a release id" in publisher.run("rollback", "latest").output
-
-
-def test_a_distribution_without_the_buckets_origin_needs_origin_id(
-    site: Site, edge: Edge, recorder: Recorder
-) -> None:
-    client("s3").create_bucket(Bucket="another-bucket")
-    other = Publisher(site, "another-bucket", edge.distribution_id)
-    result = other.run("publish")
-    assert result.exit_code == 1 and "pass --origin-id" in result.output
-    assert "site (gallery-site.s3.us-east-1.amazonaws.com)" in result.output
-    assert other.run("publish", "--origin-id", "site").exit_code == 0
-    assert edge.origin_path().startswith("/releases/")
 
 
 def test_multipart_objects_are_compared_by_content_not_etag(
@@ -98,11 +110,13 @@ def test_multipart_objects_are_compared_by_content_not_etag(
 ) -> None:
     (site.build / "img" / "big-0a1b2c3d4e5f-4000.jpg").write_bytes(bytes(6 * 1024 * 1024))
     s3, cloudfront = make_clients()
-    target = Target(bucket, "", edge.distribution_id)
-    store = ReleaseStore(s3, cloudfront, target, multipart_threshold=5 * 1024 * 1024)
-    local = scan_build(site.build, CachePolicy(), key_prefix=ROOT)
-    first = publish(store, local, Options(wait_timeout=0), url_root="/" + ROOT)
-    key = f"releases/{first.release}/{ROOT}img/big-0a1b2c3d4e5f-4000.jpg"
-    assert s3.head_object(Bucket=bucket, Key=key)["ETag"].endswith('-2"')  # not an MD5
-    again = publish(store, scan_build(site.build, CachePolicy(), key_prefix=ROOT), Options())
+    store = SiteStore(
+        s3, cloudfront, bucket, Area(), edge.distribution_id, multipart_threshold=5 * 1024 * 1024
+    )
+    first = publish(store, scan_build(site.build, CachePolicy()), Options())
+    key = f"site/{ROOT}img/big-0a1b2c3d4e5f-4000.jpg"
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ETag"].endswith('-2"')  # not an MD5
+    assert first.uploaded == len(site.files())
+    again = publish(store, scan_build(site.build, CachePolicy()), Options())
     assert again.noop and again.uploaded == 0

@@ -7,18 +7,13 @@ output "aws_region" {
 }
 
 output "site_bucket_name" {
-  description = "Bucket the publish command uploads releases/<release-id>/ and previews/pr-N/ to."
+  description = "Bucket the publish command writes the live site (site/) and the previews (previews/pr-N/) to: PUBLISH_BUCKET."
   value       = module.static_site.bucket_name
 }
 
 output "cloudfront_distribution_id" {
-  description = "CloudFront distribution the publish command switches (origin_path) and invalidates."
+  description = "CloudFront distribution the publish command invalidates changed paths in: PUBLISH_DISTRIBUTION_ID (production publishes and rollbacks only)."
   value       = module.static_site.distribution_id
-}
-
-output "cloudfront_site_origin_id" {
-  description = "Origin ID of the S3 origin whose origin_path selects the live release."
-  value       = module.static_site.site_origin_id
 }
 
 output "cloudfront_domain_name" {
@@ -72,8 +67,13 @@ output "test_traffic_hook_function_name" {
 }
 
 output "publish_role_arn" {
-  description = "Role the publish workflow assumes through GitHub OIDC."
+  description = "Role the publish workflow assumes through GitHub OIDC (publish and rollback of the live site)."
   value       = module.github_oidc.publish_role_arn
+}
+
+output "preview_role_arn" {
+  description = "Role the pull-request preview workflow assumes through GitHub OIDC (publish and unpublish of previews/pr-N only)."
+  value       = module.github_oidc.preview_role_arn
 }
 
 output "deploy_role_arn" {

@@ -1,6 +1,12 @@
 # GitHub Actions reaches AWS only through OIDC: no long-lived keys. Each role
-# trusts one repository's jobs that run in one protected environment, checked
-# with StringEquals on both the audience and the subject.
+# trusts one repository's tokens, checked with StringEquals on both the audience
+# and the subject: the publish and deploy roles, jobs that run in one protected
+# environment; the preview role, pull-request runs (fork runs get no token).
+#
+# The permissions the site's commands need live in policies/*.json.tftpl, one
+# template per role, rendered here with templatefile(); the tests render the
+# same templates with the same values and run publish, rollback and a preview
+# under them against an IAM-enforcing emulator (tests/publish/test_iam.py).
 
 data "aws_caller_identity" "current" {}
 
@@ -50,9 +56,33 @@ data "aws_iam_policy_document" "trust" {
   }
 }
 
+data "aws_iam_policy_document" "preview_trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${var.github_repository}:pull_request"]
+    }
+  }
+}
+
 # ---------------------------------------------------------------------------
-# Publish the site: upload and delete release and preview objects, switch the
-# live release (UpdateDistribution) and invalidate changed paths.
+# Publish the site: change the live site under site/ in place, keep its
+# release records under _publish/site/, invalidate changed paths. Nothing
+# else: not the previews, not the distribution's configuration.
 # ---------------------------------------------------------------------------
 
 resource "aws_iam_role" "publish" {
@@ -62,39 +92,34 @@ resource "aws_iam_role" "publish" {
   max_session_duration = 3600
 }
 
-data "aws_iam_policy_document" "publish" {
-  statement {
-    sid       = "ListSiteBucket"
-    actions   = ["s3:ListBucket"]
-    resources = [var.site_bucket_arn]
-  }
-
-  statement {
-    sid     = "WriteReleasesAndPreviews"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [
-      "${var.site_bucket_arn}/releases/*",
-      "${var.site_bucket_arn}/previews/*",
-    ]
-  }
-
-  statement {
-    sid = "SwitchReleaseAndInvalidate"
-    actions = [
-      "cloudfront:CreateInvalidation",
-      "cloudfront:GetDistribution",
-      "cloudfront:GetDistributionConfig",
-      "cloudfront:GetInvalidation",
-      "cloudfront:UpdateDistribution",
-    ]
-    resources = [var.distribution_arn]
-  }
+resource "aws_iam_role_policy" "publish" {
+  name = "publish-site"
+  role = aws_iam_role.publish.id
+  policy = templatefile("${path.module}/policies/publish-site.json.tftpl", {
+    bucket_arn       = var.site_bucket_arn
+    distribution_arn = var.distribution_arn
+  })
 }
 
-resource "aws_iam_role_policy" "publish" {
-  name   = "publish-site"
-  role   = aws_iam_role.publish.id
-  policy = data.aws_iam_policy_document.publish.json
+# ---------------------------------------------------------------------------
+# Publish and remove pull-request previews: objects under previews/ and their
+# records under _publish/previews/ only. No CloudFront permission at all:
+# previews are served uncached.
+# ---------------------------------------------------------------------------
+
+resource "aws_iam_role" "preview" {
+  name                 = "${var.name}-preview-site"
+  description          = "GitHub Actions (${var.github_repository}, pull-request runs) publishes and removes site previews"
+  assume_role_policy   = data.aws_iam_policy_document.preview_trust.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "preview" {
+  name = "preview-site"
+  role = aws_iam_role.preview.id
+  policy = templatefile("${path.module}/policies/preview-site.json.tftpl", {
+    bucket_arn = var.site_bucket_arn
+  })
 }
 
 # ---------------------------------------------------------------------------

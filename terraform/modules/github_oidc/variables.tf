@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name prefix of the two roles (`<name>-publish-site`, `<name>-deploy-api`)."
+  description = "Name prefix of the three roles (`<name>-publish-site`, `<name>-preview-site`, `<name>-deploy-api`)."
   type        = string
 
   validation {
@@ -53,12 +53,12 @@ variable "existing_oidc_provider_arn" {
 }
 
 variable "site_bucket_arn" {
-  description = "ARN of the site bucket the publish role writes releases and previews to."
+  description = "ARN of the site bucket: the publish role changes its live site (site/), the preview role its previews (previews/)."
   type        = string
 }
 
 variable "distribution_arn" {
-  description = "ARN of the CloudFront distribution the publish role switches and invalidates."
+  description = "ARN of the CloudFront distribution the publish role invalidates changed paths in."
   type        = string
 }
 

@@ -2,17 +2,22 @@
 # can read (Origin Access Control), and `/api/*` forwarded to the internal NLB
 # through a CloudFront VPC origin.
 #
-# Releases: the publish command uploads each release under
-# `releases/<release-id>/` and makes it live by changing the S3 origin's
-# origin_path (UpdateDistribution), then invalidates what changed. Terraform
-# therefore ignores changes to the origins after creation (see the lifecycle
-# block). Pull-request previews live under `previews/pr-N/` and are served at
-# `/previews/pr-N/` through a second origin on the same bucket.
+# Publishing: the publish command keeps the live site under `site/` (the S3
+# origin's fixed origin path) and changes it in place, in proportion to the
+# change (assets first, pages next, deletions last), then invalidates what
+# changed; earlier versions stay in the versioned bucket for rollback. Its
+# manifests live under `_publish/`, which CloudFront may not read. Pull-request
+# previews live under `previews/<name>/` and are served, uncached, at
+# `/previews/<name>/` through a second origin on the same bucket.
 
 data "aws_caller_identity" "current" {}
 
 data "aws_cloudfront_cache_policy" "caching_optimized" {
   name = "Managed-CachingOptimized"
+}
+
+data "aws_cloudfront_cache_policy" "caching_disabled" {
+  name = "Managed-CachingDisabled"
 }
 
 data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
@@ -200,8 +205,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "site" {
 
     filter {}
 
+    # A rollback copies back the versions a retained release recorded: an old
+    # version goes only when it is both 30 days old and has more newer versions
+    # than any retained release can need.
     noncurrent_version_expiration {
-      noncurrent_days = 30
+      noncurrent_days           = 30
+      newer_noncurrent_versions = var.kept_versions
     }
 
     abort_incomplete_multipart_upload {
@@ -220,6 +229,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "site" {
     expiration {
       days = var.preview_expiry_days
     }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
   }
 }
 
@@ -229,15 +242,16 @@ resource "aws_s3_bucket_logging" "site" {
   target_prefix = "s3/"
 }
 
-# Only this distribution may read, and only the published prefixes. CloudFront
-# is not allowed to list the bucket, so a missing key answers 403, which the
+# Only this distribution may read, and only the served prefixes (the live site
+# and the previews; never the publish records under _publish/). CloudFront is
+# not allowed to list the bucket, so a missing key answers 403, which the
 # distribution turns into the site's 404 page.
 data "aws_iam_policy_document" "site" {
   statement {
     sid     = "CloudFrontReadsPublishedPrefixes"
     actions = ["s3:GetObject"]
     resources = [
-      "${aws_s3_bucket.site.arn}/releases/*",
+      "${aws_s3_bucket.site.arn}/site/*",
       "${aws_s3_bucket.site.arn}/previews/*",
     ]
 
@@ -418,17 +432,19 @@ resource "aws_cloudfront_distribution" "this" {
   aliases             = var.domain_names
   default_root_object = "index.html"
   http_version        = "http2and3"
-  is_ipv6_enabled     = true
+  is_ipv6_enabled     = var.enable_ipv6
   price_class         = var.price_class
   web_acl_id          = var.enable_waf ? aws_wafv2_web_acl.this[0].arn : null
 
-  # origin_path is set by the publish command (releases/<release-id>).
+  # The live site: the publish command writes it under site/ in the bucket.
   origin {
     origin_id                = local.site_origin_id
     domain_name              = aws_s3_bucket.site.bucket_regional_domain_name
+    origin_path              = "/site"
     origin_access_control_id = aws_cloudfront_origin_access_control.site.id
   }
 
+  # Previews: /previews/<name>/x is the key previews/<name>/x.
   origin {
     origin_id                = local.preview_origin_id
     domain_name              = aws_s3_bucket.site.bucket_regional_domain_name
@@ -474,13 +490,15 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   ordered_cache_behavior {
-    path_pattern               = "/previews/*"
-    target_origin_id           = local.preview_origin_id
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD"]
-    cached_methods             = ["GET", "HEAD"]
-    compress                   = true
-    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
+    path_pattern           = "/previews/*"
+    target_origin_id       = local.preview_origin_id
+    viewer_protocol_policy = "redirect-to-https"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    compress               = true
+    # Uncached: a preview is republished on every push and its role may not
+    # invalidate the distribution, so every request reads the bucket.
+    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.this["previews"].id
 
     function_association {
@@ -489,14 +507,16 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
-  # Error pages apply to every behaviour, the API's included, so only 403 is
-  # mapped: S3 answers 403 for a missing key (CloudFront may not list the
-  # bucket). The API must answer 401, not 403, to a bad staff token, or its
-  # problem+json would be replaced by this page.
+  # Error pages apply to every behaviour (CloudFront has no per-behaviour
+  # error pages), so only 403 is mapped, the one status that only the site
+  # origin produces: S3 answers 403 for a missing key (CloudFront may not list
+  # the bucket). The API never answers 403 (401 for bad credentials, 404 for
+  # unknown holds), and the WAF answers 429, so their statuses and problem
+  # documents pass through unchanged.
   custom_error_response {
     error_code            = 403
     response_code         = 404
-    response_page_path    = "/404.html"
+    response_page_path    = "${var.site_path}404.html"
     error_caching_min_ttl = 60
   }
 
@@ -518,14 +538,6 @@ resource "aws_cloudfront_distribution" "this" {
     minimum_protocol_version = "TLSv1.2_2021"
   }
 
-  # The publish command switches releases by rewriting the S3 origin's
-  # origin_path. `origin` is a set, so Terraform cannot ignore one attribute of
-  # one element: it ignores the origins as a whole. To change an origin through
-  # Terraform, follow "Changing an origin" in terraform/README.md.
-  lifecycle {
-    ignore_changes = [origin]
-  }
-
   depends_on = [aws_s3_bucket_ownership_controls.logs]
 }
 
@@ -543,6 +555,20 @@ resource "aws_wafv2_web_acl" "this" {
 
   default_action {
     allow {}
+  }
+
+  # What a rate-limited client gets: 429 with an RFC 9457 problem document (WAF
+  # can only label it application/json) and Retry-After, not the site's 404 page
+  # (CloudFront maps only 403).
+  custom_response_body {
+    key          = "rate-limited"
+    content_type = "APPLICATION_JSON"
+    content = jsonencode({
+      type   = "https://www.rfc-editor.org/rfc/rfc6585#section-4"
+      title  = "Too many requests"
+      status = 429
+      detail = "Too many requests from this address; try again in a few minutes."
+    })
   }
 
   rule {
@@ -573,7 +599,17 @@ resource "aws_wafv2_web_acl" "this" {
     priority = 1
 
     action {
-      block {}
+      block {
+        custom_response {
+          response_code            = 429
+          custom_response_body_key = "rate-limited"
+
+          response_header {
+            name  = "Retry-After"
+            value = "300"
+          }
+        }
+      }
     }
 
     statement {
@@ -609,9 +645,16 @@ resource "aws_wafv2_web_acl" "this" {
                   uri_path {}
                 }
 
+                # Match the path the API routes, not the bytes sent:
+                # /api/v1/h%6flds and /api//v1/./holds are the same route.
                 text_transformation {
                   priority = 0
-                  type     = "NONE"
+                  type     = "URL_DECODE"
+                }
+
+                text_transformation {
+                  priority = 1
+                  type     = "NORMALIZE_PATH"
                 }
               }
             }
@@ -632,7 +675,17 @@ resource "aws_wafv2_web_acl" "this" {
     priority = 2
 
     action {
-      block {}
+      block {
+        custom_response {
+          response_code            = 429
+          custom_response_body_key = "rate-limited"
+
+          response_header {
+            name  = "Retry-After"
+            value = "300"
+          }
+        }
+      }
     }
 
     statement {

@@ -1,5 +1,5 @@
 output "bucket_name" {
-  description = "Name of the site bucket (the publish command uploads to releases/<release-id>/ and previews/pr-N/)."
+  description = "Name of the site bucket (the publish command writes the live site under site/ and previews under previews/<name>/)."
   value       = aws_s3_bucket.site.id
 }
 
@@ -14,7 +14,7 @@ output "log_bucket_name" {
 }
 
 output "distribution_id" {
-  description = "ID of the CloudFront distribution (the publish command updates and invalidates it)."
+  description = "ID of the CloudFront distribution (the publish command invalidates changed paths in it)."
   value       = aws_cloudfront_distribution.this.id
 }
 
@@ -31,11 +31,6 @@ output "distribution_domain_name" {
 output "distribution_hosted_zone_id" {
   description = "Route 53 hosted zone ID of CloudFront, for alias records."
   value       = aws_cloudfront_distribution.this.hosted_zone_id
-}
-
-output "site_origin_id" {
-  description = "Origin ID of the S3 origin whose origin_path the publish command switches between releases."
-  value       = local.site_origin_id
 }
 
 output "web_acl_arn" {

@@ -28,6 +28,17 @@ variable "acm_certificate_arn" {
   }
 }
 
+variable "site_path" {
+  description = "URL path of the site's base_url in content/site.yaml (`/`, or `/loja/` for a site below a path): its 404 page is served from `<site_path>404.html`."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9._~-]+/)*$", var.site_path))
+    error_message = "site_path must start and end with / (for example / or /loja/)."
+  }
+}
+
 variable "price_class" {
   description = "CloudFront price class: which edge locations serve the site."
   type        = string
@@ -56,6 +67,23 @@ variable "content_security_policy" {
   validation {
     condition     = strcontains(var.content_security_policy, "frame-ancestors") && !strcontains(var.content_security_policy, "'unsafe-inline'")
     error_message = "The CSP must set frame-ancestors and must not allow 'unsafe-inline'."
+  }
+}
+
+variable "enable_ipv6" {
+  description = "Serve viewers over IPv6 too. Off by default: WAF rate-based rules count each source address, and one IPv6 client holds a /64 of them (2^64 addresses), so per-client limits (hold creation) only hold over IPv4. IPv6-only networks still reach the site through their NAT64 gateways."
+  type        = bool
+  default     = false
+}
+
+variable "kept_versions" {
+  description = "Newer noncurrent versions S3 keeps of each object before a 30-day-old version may expire: what a rollback copies back. Keep it above the publish command's --keep-releases (default 5) plus the rollbacks expected between publishes."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.kept_versions >= 2 && var.kept_versions <= 100
+    error_message = "kept_versions must be between 2 and 100 (S3's limit)."
   }
 }
 
