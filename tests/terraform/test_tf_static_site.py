@@ -185,11 +185,6 @@ def test_the_waf_status_is_not_replaced_by_the_site_error_page(site: Config, dis
     assert waf == {429} and not waf & mapped
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: the API still answers 403 (wrong-release-token, staff-disabled); "
-    "CloudFront error pages are distribution-wide, so the API must not use a mapped status",
-)
 def test_no_status_the_api_documents_is_replaced_by_the_site_error_page(distribution) -> None:
     mapped = {e["error_code"] for e in distribution["custom_error_response"]}
     openapi = json.loads((PROJECT / "api" / "openapi.json").read_text(encoding="utf-8"))

@@ -14,20 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-PENDING: dict[str, str] = {
-    # Terraform outputs of terraform/envs/production (repository variables X <- output x).
-    "output:preview_role_arn": "issue 13: the preview role, trusted by pull-request runs only",
-    "output:availability_table_name": "sync-inventory in CI needs the DynamoDB table's name",
-    # Commands and options of the site.
-    "flask:storefront freeze --base-url": "issue 13: freeze a preview at its own URL",
-    "flask:storefront unpublish": "issue 13: remove a pull request's preview",
-    # IAM: what the deploy role must allow for the calls its jobs make.
-    "iam:deploy_role_arn:dynamodb": "sync-inventory writes the availability table",
-    # The preview role's trust (issue 13): pull-request runs of this repository.
-    "trust:preview_role_arn": "issue 13: the preview role and its trust policy",
-    # The preview workflow rehearsed end to end needs the two site commands above.
-    "rehearsal:preview.yml": "issue 13: freeze --base-url and unpublish",
-}
+PENDING: dict[str, str] = {}
 
 
 def param(key: str, *values: object, id: str | None = None) -> object:

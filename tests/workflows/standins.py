@@ -81,7 +81,6 @@ def site_base_url() -> str:
 class Estate:
     bucket: str
     distribution_id: str
-    origin_id: str
     repository_name: str
     repository_url: str
     task_family: str
@@ -98,7 +97,6 @@ class Estate:
             "AWS_REGION": region,
             "SITE_BUCKET_NAME": self.bucket,
             "CLOUDFRONT_DISTRIBUTION_ID": self.distribution_id,
-            "CLOUDFRONT_SITE_ORIGIN_ID": self.origin_id,
             "CLOUDFRONT_DOMAIN_NAME": f"{self.distribution_id.lower()}.cloudfront.net",
             "ECR_REPOSITORY_URL": self.repository_url,
             "ECS_TASK_DEFINITION_FAMILY": self.task_family,
@@ -128,10 +126,9 @@ def _container_from_terraform() -> tuple[str, int]:
 def create_estate(region: str) -> Estate:
     """What the workflows expect to exist before their first run, created in moto."""
     import boto3
-    from publish.harness import create_distribution
+    from publish.harness import create_bucket, create_distribution
 
-    bucket = f"{NAME}-site"
-    boto3.client("s3").create_bucket(Bucket=bucket)
+    bucket = create_bucket(f"{NAME}-site")  # versioned, as the Terraform's
     distribution_id = create_distribution(bucket)
     ecr = boto3.client("ecr")
     repository = ecr.create_repository(
@@ -185,7 +182,6 @@ def create_estate(region: str) -> Estate:
     return Estate(
         bucket=bucket,
         distribution_id=distribution_id,
-        origin_id="site",
         repository_name=repository["repositoryName"],
         repository_url=repository["repositoryUri"],
         task_family=family,

@@ -108,6 +108,7 @@ module "github_oidc" {
   site_bucket_arn                  = module.static_site.bucket_arn
   distribution_arn                 = module.static_site.distribution_arn
   ecr_repository_arn               = module.container_registry.repository_arn
+  availability_table_arn           = module.availability_table.arn
   ecs_cluster_name                 = module.api_service.cluster_name
   ecs_service_name                 = module.api_service.service_name
   task_role_arns                   = [module.api_service.task_role_arn, module.api_service.execution_role_arn]

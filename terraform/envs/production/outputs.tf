@@ -16,6 +16,11 @@ output "cloudfront_distribution_id" {
   value       = module.static_site.distribution_id
 }
 
+output "availability_table_name" {
+  description = "DynamoDB table the deploy workflows sync from the published inventory.json: API_STORE_URL=dynamodb://<name>."
+  value       = module.availability_table.name
+}
+
 output "cloudfront_domain_name" {
   description = "CloudFront domain name to point the site's DNS records at."
   value       = module.static_site.distribution_domain_name

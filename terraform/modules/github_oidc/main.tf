@@ -201,6 +201,22 @@ data "aws_iam_policy_document" "deploy" {
     actions   = ["codedeploy:GetDeploymentConfig"]
     resources = ["${local.codedeploy_prefix}:deploymentconfig:*"]
   }
+
+  # After a deploy, `flask --app api sync-inventory` adds new pieces and resizes
+  # editions in the availability table (one transaction of conditional writes).
+  statement {
+    sid = "SyncInventory"
+    actions = [
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DescribeTable",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [var.availability_table_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "deploy" {

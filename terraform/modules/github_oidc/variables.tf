@@ -62,6 +62,16 @@ variable "distribution_arn" {
   type        = string
 }
 
+variable "availability_table_arn" {
+  description = "ARN of the availability table the deploy workflows update from the published inventory.json (flask --app api sync-inventory)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/.+$", var.availability_table_arn))
+    error_message = "availability_table_arn must be a DynamoDB table ARN."
+  }
+}
+
 variable "ecr_repository_arn" {
   description = "ARN of the ECR repository the deploy role pushes the API image to."
   type        = string
