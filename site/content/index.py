@@ -99,10 +99,13 @@ class CatalogIndex:
         for sculpture in self.published:
             works[sculpture.artist].append(sculpture)
         self.works = {slug: tuple(items) for slug, items in works.items()}
+        # artist -> (their newest works, their slugs, what every other piece shows): one
+        # tuple shared by all the pieces not among the newest, so its cards are made once.
         self._nearby = {
             artist: (
                 items[: RELATED_LIMIT + 1],
                 frozenset(s.slug for s in items[: RELATED_LIMIT + 1]),
+                items[:RELATED_LIMIT],
             )
             for artist, items in self.works.items()
         }
@@ -159,9 +162,9 @@ class CatalogIndex:
 
     def related(self, sculpture: Sculpture) -> tuple[Sculpture, ...]:
         """The artist's newest other works; one shared tuple for every piece not among them."""
-        nearby, slugs = self._nearby.get(sculpture.artist, ((), frozenset()))
+        nearby, slugs, shared = self._nearby.get(sculpture.artist, ((), frozenset(), ()))
         if sculpture.slug not in slugs:
-            return nearby[:RELATED_LIMIT]
+            return shared
         return tuple(s for s in nearby if s.slug != sculpture.slug)[:RELATED_LIMIT]
 
     def page_count(self, items: tuple[Sculpture, ...]) -> int:

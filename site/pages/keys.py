@@ -50,9 +50,7 @@ class Fingerprints:
         self.sources = index.catalog.sources
         self.photo_token = photo_token
         self._tokens: dict[int, tuple[object, str]] = {}
-        self._encode = json.JSONEncoder(
-            ensure_ascii=False, check_circular=False, separators=(",", ":"), default=self._token
-        ).encode
+        self._encode = _json_encoder(self._token)
 
     def __call__(self, context: Any) -> str:
         try:
@@ -119,6 +117,21 @@ class Fingerprints:
         if isinstance(value, AnyUrl | Path):
             return f"{type(value).__name__}:{value}"
         raise UnkeyableContext(value)
+
+
+def _json_encoder(default: Callable[[Any], str]) -> Callable[[Any], str]:
+    """JSON text of a value, `default` standing in for what JSON has no form of.
+
+    The C encoder is called directly: json.JSONEncoder.encode builds a new one
+    on every call, which costs as much as encoding a small context.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(
+            ensure_ascii=False, check_circular=False, separators=(",", ":"), default=default
+        ).encode
+    encode = make(None, default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encode(value, 0))
 
 
 def _path_to(container: Any, target: Any, where: str) -> str | None:

@@ -132,12 +132,7 @@ def sculpture(index: CatalogIndex, slug: str) -> Context:
         "piece": piece,
         "artist": index.catalog.artists[piece.artist],
         "related": index.cards(index.related(piece)),
-        "crumbs": [
-            HOME,
-            ("Esculturas", "pages.catalog", {}),
-            (piece.title, "pages.sculpture", {"slug": slug}),
-        ],
-    }
+    }  # its trail is made by the template, from the piece
 
 
 @SITE.page("/artistas/", template="artists.html", lastmod=_newest)
