@@ -70,4 +70,7 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
     CMD ["python3", "-m", "api.healthcheck"]
+# Run with an init as PID 1 (ECS: initProcessEnabled; docker/podman: --init).
+# As PID 1, gunicorn would lose a SIGTERM sent before its handler is installed
+# and ignore the stop until it is killed.
 CMD ["gunicorn", "--config", "/app/api/gunicorn.conf.py", "api.wsgi:app"]

@@ -2,7 +2,7 @@
 # Included by the root Makefile; `make test` runs $(CHECKS) before pytest, and
 # the pytest suite tests/api (including the podman image test) does the rest.
 
-SYSTEM_PACKAGES += podman buildah runc debootstrap wrk
+SYSTEM_PACKAGES += podman buildah runc debootstrap wrk tini
 CHECKS += api-hadolint api-base-image
 
 API_IMAGE ?= localhost/sculpture-store/availability-api:dev

@@ -8,12 +8,15 @@ test fails rather than skips. The base image is bootstrapped once per machine
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import yaml
 from support.availability import REPO
 from support.moto_server import free_port
 from support.podman import build_image, ensure_base_image, podman, podman_env
@@ -36,22 +39,27 @@ def env_args(settings: dict[str, str]) -> list[str]:
     return [arg for name, value in settings.items() for arg in ("--env", f"{name}={value}")]
 
 
-@pytest.fixture(scope="module")
-def image() -> str:
-    ensure_base_image()
-    build_image(IMAGE, REPO)
-    return IMAGE
+def init_args() -> list[str]:
+    """Run an init as PID 1, as ECS does for the task (``initProcessEnabled``).
+
+    ECS injects Docker's init, which is tini; Debian's static tini is the same
+    program. Without an init, gunicorn is PID 1, and the kernel drops a SIGTERM
+    that arrives before gunicorn has installed its handler: the container then
+    ignores ``stop`` until it is killed.
+    """
+    tini = shutil.which("tini-static")
+    assert tini, "tini-static is missing: `make test` installs Debian's tini package"
+    return ["--init", "--init-path", tini]
 
 
-@pytest.fixture
-def container(image: str) -> Iterator[tuple[str, str]]:
-    port = free_port()
-    name = f"availability-api-test-{uuid.uuid4().hex[:8]}"
+def start_container(image: str, name: str, port: int) -> None:
+    """Start the image the way the task definition runs it, on loopback only."""
     podman(
         "run",
         "--detach",
         "--name",
         name,
+        *init_args(),
         # Read-only root; only an explicit /tmp is writable (the SQLite file lives there).
         "--read-only",
         "--read-only-tmpfs=false",
@@ -63,6 +71,20 @@ def container(image: str) -> Iterator[tuple[str, str]]:
         f"127.0.0.1:{port}:8000",
         image,
     )
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    ensure_base_image()
+    build_image(IMAGE, REPO)
+    return IMAGE
+
+
+@pytest.fixture
+def container(image: str) -> Iterator[tuple[str, str]]:
+    port = free_port()
+    name = f"availability-api-test-{uuid.uuid4().hex[:8]}"
+    start_container(image, name, port)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -130,6 +152,31 @@ def test_podman_stop_ends_the_container_gracefully_within_10_seconds(container) 
     assert "shutdown begun" in logs
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3])
+def test_a_container_stopped_while_it_boots_still_stops_at_once(image: str, delay: float) -> None:
+    # ECS stops tasks that are still starting (a failed deployment, a scale-in).
+    # Without an init as PID 1 this waited for the 10 s kill about one time in ten.
+    name = f"availability-api-boot-{uuid.uuid4().hex[:8]}"
+    start_container(image, name, free_port())
+    try:
+        time.sleep(delay)
+        started = time.monotonic()
+        podman("stop", "--time", "10", name)
+        elapsed = time.monotonic() - started
+        state = podman("inspect", name, "--format", "{{.State.ExitCode}}").stdout.strip()
+        assert state != "137", podman("logs", name).stdout  # not killed at the deadline
+        assert elapsed < 10
+    finally:
+        podman("rm", "--force", "--time", "0", name, check=False)
+
+
+def test_the_task_definition_runs_an_init_as_the_container_test_does() -> None:
+    # The fixture's --init stands for this setting; without it the test would
+    # prove a behaviour production does not have.
+    main_tf = (REPO / "terraform/modules/api_service/main.tf").read_text()
+    assert re.search(r"linuxParameters\s*=\s*\{\s*initProcessEnabled\s*=\s*true", main_tf)
+
+
 def test_the_image_holds_no_package_installer_or_build_backend(container) -> None:
     name, _base_url = container
     probe = (
@@ -160,3 +207,24 @@ def test_the_container_refuses_to_start_without_a_production_setting(
         assert missing in logs
     finally:
         podman("rm", "--force", "--time", "0", name, check=False)
+
+
+def test_the_ci_smoke_run_starts_the_image_as_production_would() -> None:
+    # GitHub's smoke run cannot be run here (no Docker engine): read it instead.
+    # A setting production requires but the smoke run lacks makes the app refuse to
+    # start there, and the workflow fails on every pull request.
+    from api.config import PRODUCTION_REQUIRED
+
+    workflow = yaml.safe_load((REPO / ".github/workflows/ci.yml").read_text())
+    runs = [
+        step["run"]
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if "docker run" in step.get("run", "")
+    ]
+    assert len(runs) == 1
+    command = runs[0].split("docker run", 1)[1]
+    assert "--init" in command
+    assert "--read-only" in command
+    for setting in PRODUCTION_REQUIRED:
+        assert f"--env API_{setting}=" in command, setting
