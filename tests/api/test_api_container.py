@@ -146,9 +146,9 @@ def test_podman_stop_ends_the_container_gracefully_within_10_seconds(container) 
     podman("stop", "--time", "10", name)
     elapsed = time.monotonic() - started
     state = podman("inspect", name, "--format", "{{.State.ExitCode}}").stdout.strip()
-    assert state == "0"  # gunicorn exited on SIGTERM by itself, not killed (137)
-    assert elapsed < 10
     logs = podman("logs", name).stdout
+    # gunicorn exited on SIGTERM by itself, not killed at the deadline (137)
+    assert (state, elapsed < 10) == ("0", True), f"{elapsed:.1f} s\n{logs}"
     assert "shutdown begun" in logs
 
 
