@@ -27,6 +27,7 @@ a bad release.
 from __future__ import annotations
 
 import importlib.util
+import io
 import math
 import os
 import signal
@@ -34,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,7 @@ class Timing:
     def healthy_within(self) -> float:
         """How long a new target may take to pass its checks: its threshold, plus slack."""
         check = self.health_check
-        return (check.healthy_threshold + 3) * (check.interval + check.timeout) + 2
+        return (check.healthy_threshold + 2) * check.interval + 2 * check.timeout + 1
 
 
 def other(group: str) -> str:
@@ -240,8 +242,8 @@ def run_hook(test_url: str, settings: Deployment, scale: float) -> tuple[str, li
         "PROBE_PAUSE_SECONDS": str(1.0 * scale),
     }
     event = {"DeploymentId": "d-DRILL", "LifecycleEventHookExecutionId": "drill"}
-    with mock.patch.dict(os.environ, environment):
-        answer = _hook_module().handler(event, None, client=report)
+    with mock.patch.dict(os.environ, environment), redirect_stdout(io.StringIO()):
+        answer = _hook_module().handler(event, None, client=report)  # its log line: dropped
     return str(report.status), list(answer["failures"])
 
 
@@ -292,13 +294,13 @@ def deploy(
 
     cluster.balancer.route("test", green)
     slots = cluster.start(green, release, count, node_settings)
-    log(f"green task set started ({release}) in {green}")
+    log(f"replacement task set ({release}) started in target group {green}")
     if not cluster.wait_healthy(green, slots, timing.healthy_within):
-        log("green targets never passed their health checks: deployment failed")
+        log("its targets never passed their health checks: deployment failed")
         cluster.deregister(green, slots)
         result.outcome, result.reason = "failed", "green unhealthy"
         return result
-    log("green targets healthy")
+    log("its targets are healthy")
     status, failures = run_hook(cluster.balancer.url("test"), settings, timing.scale)
     log(f"test-traffic hook: {status}" + (f" ({'; '.join(failures)})" if failures else ""))
     if status != "Succeeded":
@@ -308,9 +310,10 @@ def deploy(
 
     cluster.balancer.route("production", green)
     result.shifted_at = time.time()
-    log("production traffic shifted to green (all at once)")
+    log(f"production listener moved to {green} (all at once)")
     period = min((alarm.period for alarm in watch.alarms), default=1.0)
-    ends = result.shifted_at + timing.alarm_window
+    # One evaluation window, and the evaluation at its very end.
+    ends = result.shifted_at + timing.alarm_window + period
     while time.time() < ends:
         time.sleep(min(period / 5, 0.25))
         fired = watch.firing(result.shifted_at, time.time()) if settings.rollback_on_alarm else None
@@ -318,15 +321,15 @@ def deploy(
             result.alarm_name, result.alarm = fired
             log(f"alarm {result.alarm_name} in ALARM ({result.alarm_after:.1f} s after the shift)")
             cluster.balancer.route("production", blue)
-            log("rolled back: production traffic back on blue")
+            log(f"rolled back: production listener back on {blue}")
             cluster.deregister(green, slots)
-            log("green deregistered and stopped")
+            log("replacement task set deregistered and stopped")
             result.outcome, result.reason = "rolled back", f"alarm {result.alarm_name}"
             return result
-    log("no alarm during the wait: the original task set is deregistered")
+    log("no alarm in one evaluation window: the original task set is deregistered")
     cluster.deregister(blue, sorted(cluster.targets[blue]))
     cluster.live = green
-    log("blue deregistered and stopped; green is live")
+    log(f"original task set stopped; {green} serves production")
     result.outcome, result.reason = "succeeded", "no alarm"
     return result
 

@@ -13,6 +13,8 @@ deregistration delay, alarm periods, the hook's pause) by 1/60, so a 60 s alarm
 period lasts 1 s and the 5 x 60 s evaluation window 5 s: the alarm logic, the
 thresholds and the numbers of periods stay the real ones; only the clock runs
 faster. Health-check timeouts are not scaled below 1 s (see ``controller``).
+It runs both stores' clusters at the same time; ``full`` runs them one after
+the other, so each store's figures are its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +45,12 @@ class Profile:
     settle: float  # and after it
     hold_ttl: int  # API_HOLD_TTL_SECONDS: holds expire during the drill too
     mix: Mix
+    together: bool  # both stores' clusters at once (short) or one after the other (figures)
 
 
 PROFILES = {
-    "short": Profile(scale=1 / 60, warmup=1.5, settle=1.5, hold_ttl=20, mix=Mix(users=12)),
-    "full": Profile(scale=1.0, warmup=15, settle=15, hold_ttl=120, mix=Mix(users=24)),
+    "short": Profile(1 / 60, warmup=1, settle=1, hold_ttl=20, mix=Mix(users=12), together=True),
+    "full": Profile(1.0, warmup=15, settle=15, hold_ttl=120, mix=Mix(users=24), together=False),
 }
 
 
@@ -56,7 +60,9 @@ def catalog(pieces: int = 40) -> dict[str, int]:
     return {f"peca-{n:02d}": sizes[n % len(sizes)] for n in range(1, pieces + 1)}
 
 
-def run_store(kind: str, index: int, profile: Profile, work: Path) -> list[Result]:
+def run_store(
+    kind: str, index: int, profile: Profile, work: Path, only: set[int] | None = None
+) -> list[Result]:
     target_group = terraform_values.target_group()
     alarms, _skipped = terraform_values.deployment_alarms()
     timing = Timing.scaled(target_group, alarms, profile.scale)
@@ -86,7 +92,9 @@ def run_store(kind: str, index: int, profile: Profile, work: Path) -> list[Resul
             store_index=index,
             namespace=terraform_values.api_namespace(),
         )
-        for scenario in SCENARIOS:
+        for number, scenario in enumerate(SCENARIOS, 1):
+            if only and number not in only:
+                continue
             result = scenario(drill)
             results.append(result)
             verdict = "ok" if not (result.problems or result.violations) else "FAILED"
@@ -137,26 +145,33 @@ def main(argv: list[str] | None = None) -> int:
         "--work", type=Path, help="folder for logs and records (default: temporary)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--scenarios", help="run only these, e.g. 1,2 (the others are left out, not skipped)"
+    )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
+    only = {int(n) for n in args.scenarios.split(",")} if args.scenarios else None
     stores = STORES if args.store == "both" else (args.store,)
     work = args.work or Path(tempfile.mkdtemp(prefix="cluster-drill-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     print(describe(args.profile, profile))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start")
-    failed = False
-    tables = []
+    folders = [work / kind for kind in stores]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
     try:
-        for index, kind in enumerate(stores):
-            folder = work / kind
-            folder.mkdir(exist_ok=True)
-            results = run_store(kind, index, profile, folder)
-            tables.append(table(kind, results))
-            failed |= any(r.problems or r.violations for r in results)
+        with ThreadPoolExecutor(len(stores) if profile.together else 1) as pool:
+            runs = [
+                pool.submit(run_store, kind, index, profile, folder, only)
+                for index, (kind, folder) in enumerate(zip(stores, folders, strict=True))
+            ]
+            outcomes = [run.result() for run in runs]
     finally:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+    tables = [table(kind, results) for kind, results in zip(stores, outcomes, strict=True)]
+    failed = any(r.problems or r.violations for results in outcomes for r in results)
     print()
     print("\n\n".join(tables))
     print()

@@ -9,10 +9,10 @@ release most often changes, as gunicorn app factories
   (it only pings the store), so the targets turn healthy, but the test-traffic
   hook's availability probe fails: the deployment must stop before any visitor
   meets it (scenario 4).
-* ``fails_under_load``: one store call in three raises, counted per process.
-  ``/readyz`` and the hook's probes pass (the hook retries a failed probe);
-  under real traffic a steady share of reads and holds answer 500, which only
-  the 5xx-rate alarm can catch (scenario 5).
+* ``fails_under_load``: every second read or hold the process sends to its
+  store raises. ``/readyz`` and the hook's probes pass (the hook retries a
+  failed probe); under real traffic a steady share of reads and holds answer
+  500, which only the 5xx-rate alarm can catch (scenario 5).
 
 A defect is an unexpected exception (``ReleaseDefect``), not one of the store's
 documented refusals: that is what a bug looks like to the app.
@@ -72,7 +72,7 @@ def reads_fail() -> Flask:
 
 
 def fails_under_load() -> Flask:
-    return _with_defect({"availability", "create_hold"}, every=3)
+    return _with_defect({"availability", "create_hold"}, every=2)
 
 
 #: Release name -> gunicorn app spec.
