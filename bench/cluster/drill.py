@@ -44,20 +44,31 @@ class Profile:
     warmup: float  # seconds of load before each scenario's event
     settle: float  # and after it
     hold_ttl: int  # API_HOLD_TTL_SECONDS: holds expire during the drill too
+    pieces: int  # enough units that sales (which stay) leave some to hold to the end
     mix: Mix
     together: bool  # both stores' clusters at once (short) or one after the other (figures)
 
 
 PROFILES = {
-    "short": Profile(1 / 60, warmup=1, settle=1, hold_ttl=20, mix=Mix(users=12), together=True),
-    "full": Profile(1.0, warmup=15, settle=15, hold_ttl=120, mix=Mix(users=24), together=False),
+    "short": Profile(
+        1 / 60, warmup=1, settle=1, hold_ttl=20, pieces=40, mix=Mix(users=12), together=True
+    ),
+    "full": Profile(
+        1.0,
+        warmup=15,
+        settle=15,
+        hold_ttl=60,
+        pieces=150,
+        mix=Mix(users=24, sale_every_ms=4000),
+        together=False,
+    ),
 }
 
 
-def catalog(pieces: int = 40) -> dict[str, int]:
-    """Forty pieces, mostly unique or small editions, as a small gallery lists."""
-    sizes = (1, 1, 2, 3, 1, 5, 2, 1)
-    return {f"peca-{n:02d}": sizes[n % len(sizes)] for n in range(1, pieces + 1)}
+def catalog(pieces: int) -> dict[str, int]:
+    """Mostly unique pieces and small editions, as a gallery lists them."""
+    sizes = (1, 1, 2, 3, 1, 5, 2, 1, 10, 3)
+    return {f"peca-{n:03d}": sizes[n % len(sizes)] for n in range(1, pieces + 1)}
 
 
 def run_store(
@@ -66,7 +77,7 @@ def run_store(
     target_group = terraform_values.target_group()
     alarms, _skipped = terraform_values.deployment_alarms()
     timing = Timing.scaled(target_group, alarms, profile.scale)
-    pieces = catalog()
+    pieces = catalog(profile.pieces)
     store = open_store(kind, work, pieces)
     balancer = Balancer.start(work, timing.health_check)
     settings = {

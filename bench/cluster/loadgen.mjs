@@ -1,11 +1,10 @@
 // The cluster drill's load generator: visitors and staff driving the API through
 // the site's own client code, with every request's outcome recorded.
 //
-// site.js runs here unchanged, in a node `vm` context per virtual user, and is
-// used through what it publishes (`sculptureStoreClient`): reads, holds and their
-// retry rules are the page's. Its `fetch` is a small stand-in for a browser's,
-// on node:http with a keep-alive agent, which records every try (start, end,
-// status or network error, the API's request id) before handing it back.
+// site.js runs here unchanged, in a node `vm` context per virtual user
+// (browser.mjs), and is used through what it publishes (`sculptureStoreClient`):
+// reads, holds and their retry rules are the page's. The stand-in fetch records
+// every try (start, end, status or network error, the API's request id).
 //
 // A virtual user is a stream of visitors: each visitor browses a few pages
 // (availability reads of a listing or of one piece), may hold pieces (a fresh
@@ -27,6 +26,8 @@ import http from "node:http";
 import { webcrypto } from "node:crypto";
 import vm from "node:vm";
 
+import { siteClient } from "./browser.mjs";
+
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const out = fs.createWriteStream(config.out, { flags: "a" });
 const siteJs = new vm.Script(fs.readFileSync(config.siteJs, "utf8"), { filename: "site.js" });
@@ -39,77 +40,9 @@ const between = ([low, high]) => low + Math.random() * (high - low);
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const write = (record) => out.write(`${JSON.stringify(record)}\n`);
 
-// A browser's fetch, as far as site.js uses it: method, headers, body, cache, signal.
-class Reply {
-  constructor(status, headers, body) {
-    this.status = status;
-    this.ok = status >= 200 && status < 300;
-    this.headers = { get: (name) => headers[name.toLowerCase()] ?? null };
-    this.body = body;
-  }
-
-  async text() {
-    return this.body;
-  }
-}
-
-function browserFetch(user) {
-  return (url, init = {}) =>
-    new Promise((resolve, reject) => {
-      const target = new URL(url, config.base);
-      const headers = { ...(init.headers || {}), "X-Forwarded-For": user.visitor };
-      // The Fetch standard's "no-cache" mode sends this header.
-      if (init.cache === "no-cache") headers["Cache-Control"] = "max-age=0";
-      const tried = { start: Date.now(), method: init.method || "GET", path: target.pathname };
-      user.op?.attempts.push(tried);
-      const settle = (outcome) => {
-        if (tried.end === undefined) Object.assign(tried, outcome, { end: Date.now() });
-      };
-      const request = http.request(target, { method: tried.method, headers, agent: user.agent }, (response) => {
-        const chunks = [];
-        response.on("data", (chunk) => chunks.push(chunk));
-        response.on("end", () => {
-          if (!response.complete) return;
-          const body = Buffer.concat(chunks).toString("utf8");
-          settle({ status: response.statusCode, rid: response.headers["x-request-id"] ?? null });
-          if (response.statusCode === 201) tried.id = parseId(body);
-          resolve(new Reply(response.statusCode, response.headers, body));
-        });
-        response.on("aborted", () => fail(new Error("aborted mid-body")));
-        response.on("error", (error) => fail(error));
-      });
-      const fail = (error) => {
-        settle({ error: error.code || error.message });
-        reject(new TypeError(`Failed to fetch: ${error.code || error.message}`));
-      };
-      request.on("error", fail);
-      init.signal?.addEventListener("abort", () => request.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
-      if (init.body !== undefined) request.write(init.body);
-      request.end();
-    });
-}
-
-function parseId(body) {
-  try {
-    return JSON.parse(body).id ?? null;
-  } catch {
-    return null;
-  }
-}
-
 function newUser(index) {
-  const user = { index, visitor: null, agent: null, op: null };
-  const context = vm.createContext({
-    fetch: browserFetch(user),
-    setTimeout,
-    clearTimeout,
-    AbortController,
-    URL,
-    crypto: webcrypto,
-    console,
-  });
-  siteJs.runInContext(context);
-  user.client = context.sculptureStoreClient;
+  const user = { index, visitor: null, agent: null, op: null, base: config.base, tries: null };
+  user.client = siteClient(siteJs, user);
   return user;
 }
 
@@ -123,8 +56,9 @@ function newVisitor(user) {
 
 // Run one operation, recording it with every try it made.
 async function operation(user, op, fields, run) {
-  user.op = { type: "op", op, user: user.index, visitor: user.visitor, ...fields, attempts: [], start: Date.now() };
-  const record = user.op;
+  const record = { type: "op", op, user: user.index, visitor: user.visitor, ...fields, attempts: [], start: Date.now() };
+  user.op = record;
+  user.tries = record.attempts;
   try {
     Object.assign(record, await run());
   } catch (error) {
@@ -132,6 +66,7 @@ async function operation(user, op, fields, run) {
   }
   record.end = Date.now();
   user.op = null;
+  user.tries = null;
   write(record);
   return record;
 }

@@ -11,14 +11,22 @@
 
   // How a request the API may safely receive twice is retried: reads (GET),
   // releases (DELETE) and POSTs that carry an Idempotency-Key, so a retried hold
-  // is the same hold. Waits grow exponentially with "full jitter" (a random wait
-  // up to the cap), so visitors cut off together do not come back together.
+  // is the same hold. Two cases:
+  // - no answer at all (refused, reset, timed out): most likely a server that
+  //   died or is stopping while the load balancer still sends it connections,
+  //   until its health checks fail it (2 checks 10 s apart, each up to 5 s:
+  //   terraform/modules/load_balancer). Tries go on for `patienceMs`, longer
+  //   than that, so such a request always meets a live server in the end;
+  // - an error answer (`statuses`): the API itself is failing; a few tries only.
+  // Waits grow exponentially with "full jitter" (a random wait up to the cap),
+  // so visitors cut off together do not come back together.
   const RETRY = Object.freeze({
-    attempts: 5, // tries in all, the first included
-    baseDelayMs: 200, // cap of the first wait; it doubles for each later one...
-    maxDelayMs: 3000, // ...up to this
-    timeoutMs: 8000, // one try (answer and body); past it the try is abandoned
+    patienceMs: 30000, // no answer: keep trying this long (from the first try)
+    attempts: 4, // an error answer: tries in all, the first included
     statuses: Object.freeze([500, 502, 503, 504]), // answers worth another try
+    baseDelayMs: 250, // cap of the first wait; it doubles for each later one...
+    maxDelayMs: 4000, // ...up to this
+    timeoutMs: 8000, // one try (answer and body); past it, it counts as no answer
     maxRetryAfterSeconds: 5, // a server asking for a longer pause is not waited for
   });
 
@@ -35,13 +43,14 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  // Milliseconds to wait before try `attempt + 1` (tries count from 0), or null
-  // for no further try. `reply` is the last answer, null after a network failure.
-  function retryDelay(attempt, reply, random = Math.random) {
-    if (attempt + 1 >= RETRY.attempts) return null;
-    if (reply && !RETRY.statuses.includes(reply.status)) return null;
-    const backoff = Math.round(random() * Math.min(RETRY.maxDelayMs, RETRY.baseDelayMs * 2 ** attempt));
-    const header = reply ? reply.headers.get("Retry-After") : null;
+  // Milliseconds to wait before the next try, or null for none. `tries`: tries
+  // made so far; `reply`: the last answer (null: none came); `elapsedMs`: since
+  // the first try began.
+  function retryDelay(tries, reply, elapsedMs, random = Math.random) {
+    const backoff = Math.round(random() * Math.min(RETRY.maxDelayMs, RETRY.baseDelayMs * 2 ** (tries - 1)));
+    if (!reply) return elapsedMs + backoff < RETRY.patienceMs ? backoff : null;
+    if (!RETRY.statuses.includes(reply.status) || tries >= RETRY.attempts) return null;
+    const header = reply.headers.get("Retry-After");
     if (header === null || !/^\d+$/.test(header.trim())) return backoff;
     const seconds = Number(header);
     return seconds > RETRY.maxRetryAfterSeconds ? null : Math.max(backoff, seconds * 1000);
@@ -67,7 +76,8 @@
   // Send a request the API may receive twice, retried by RETRY. Resolves with the
   // last answer (which may be an error status); rejects if no try got an answer.
   async function send(url, init = {}) {
-    for (let tries = 0; ; tries++) {
+    const started = Date.now();
+    for (let tries = 1; ; tries++) {
       let reply = null;
       let failure = null;
       try {
@@ -75,7 +85,7 @@
       } catch (error) {
         failure = error;
       }
-      const wait = retryDelay(tries, reply);
+      const wait = retryDelay(tries, reply, Date.now() - started);
       if (wait === null) {
         if (reply) return reply;
         throw failure;
