@@ -36,10 +36,9 @@ from pathlib import Path
 from support.processes import stop_process
 from support.servers import free_port
 
-from bench.cluster.terraform_values import HealthCheck
+from bench.cluster.terraform_values import HealthCheck, first_routes
 
 GROUPS = ("blue", "green")
-LISTENERS = ("production", "test")
 NLB_IDLE_TIMEOUT_SECONDS = 350
 
 
@@ -50,6 +49,7 @@ class BalancerConfig:
     socket_path: Path
     map_path: Path
     health_check: HealthCheck  # already scaled to the drill's time
+    first_routes: dict[str, str]  # listener -> target group, as the Terraform starts them
     slots: int = 6
 
 
@@ -110,8 +110,9 @@ class Balancer:
             socket_path=work / "haproxy.sock",
             map_path=work / "listeners.map",
             health_check=health_check,
+            first_routes=first_routes(),
         )
-        config.map_path.write_text("production blue\ntest green\n")
+        config.map_path.write_text("".join(f"{k} {v}\n" for k, v in config.first_routes.items()))
         cfg = work / "haproxy.cfg"
         cfg.write_text(render(config))
         log = (work / "haproxy.log").open("wb")

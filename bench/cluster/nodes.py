@@ -56,15 +56,21 @@ class Store:
             self.emulator.stop()
 
 
-def open_store(kind: str, work: Path, catalog: Mapping[str, int]) -> Store:
-    """A fresh store of ``kind`` holding ``catalog`` (slug -> edition size)."""
+def open_store(
+    kind: str, work: Path, catalog: Mapping[str, int], env: Mapping[str, str] | None = None
+) -> Store:
+    """A fresh store of ``kind`` holding ``catalog`` (slug -> edition size).
+
+    DynamoDB: a new table on the emulator ``env`` points at, or on one started here.
+    """
     from api.stores import open_store as open_api_store
 
     if kind == "dynamodb":
-        emulator = start_moto(threaded=False, log_dir=work)
-        store = Store(kind, "", aws_environment(emulator.endpoint_url), emulator)
+        emulator = None if env else start_moto(threaded=False, log_dir=work)
+        if emulator is not None:
+            env = aws_environment(emulator.endpoint_url)
         table = f"availability-{uuid.uuid4().hex[:8]}"
-        store.url = f"dynamodb://{table}"
+        store = Store(kind, f"dynamodb://{table}", dict(env or {}), emulator)
     elif kind == "sqlite":
         store = Store(kind, f"sqlite:///{work / 'availability.sqlite3'}")
     else:

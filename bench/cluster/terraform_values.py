@@ -53,7 +53,12 @@ class Folder:
         for block in self.blocks.get("resource", []):
             if name in block.get(rtype, {}):
                 return block[rtype][name]
-        raise TerraformValueError(f"{self.path.relative_to(ROOT)}: no {rtype}.{name}")
+        raise TerraformValueError(f"{shown(self.path)}: no {rtype}.{name}")
+
+
+def shown(path: Path) -> str:
+    """A path as error messages name it: from the repository root when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 @cache
@@ -74,16 +79,19 @@ class Module:
     root: Folder
 
     @classmethod
-    def called(cls, name: str) -> Module:
-        root = read_folder(PRODUCTION)
-        call = root.named("module").get(name)
+    def called(cls, name: str, root: Path = PRODUCTION) -> Module:
+        """Module ``name`` as the root module in folder ``root`` calls it."""
+        caller = read_folder(root)
+        call = caller.named("module").get(name)
         if call is None:
-            raise TerraformValueError(f"terraform/envs/production: no module {name!r}")
-        folder = read_folder((PRODUCTION / call["source"]).resolve())
-        return cls(folder, call, root)
+            raise TerraformValueError(f"{shown(root)}: no module {name!r}")
+        return cls(read_folder((root / call["source"]).resolve()), call, caller)
 
     def where(self) -> str:
-        return str(self.folder.path.relative_to(ROOT))
+        return shown(self.folder.path)
+
+    def root_where(self) -> str:
+        return shown(self.root.path)
 
     def value(self, expression: Any, what: str) -> Any:
         """``expression`` with ``var.x`` (and ``var.x.attr``) resolved to a literal."""
@@ -106,13 +114,12 @@ class Module:
                 root_variable = self.root.named("variable")[match.group(2)]
                 if "default" not in root_variable:
                     raise TerraformValueError(
-                        f"terraform/envs/production: var.{match.group(2)} (for {what})"
-                        " has no default"
+                        f"{self.root_where()}: var.{match.group(2)} (for {what}) has no default"
                     )
                 return root_variable["default"]
             if isinstance(passed, str) and "${" in passed:
                 raise TerraformValueError(
-                    f"terraform/envs/production: {name} = {passed!r} (for {what}) is not a literal"
+                    f"{self.root_where()}: {name} = {passed!r} (for {what}) is not a literal"
                 )
             return passed
         variable = self.folder.named("variable").get(name)
@@ -180,8 +187,8 @@ class Deployment:
     probe_timeout_seconds: float
 
 
-def target_group() -> TargetGroup:
-    module = Module.called("load_balancer")
+def target_group(root: Path = PRODUCTION) -> TargetGroup:
+    module = Module.called("load_balancer", root)
     body = module.folder.resource("aws_lb_target_group", "this")
     check = _one(body["health_check"])
     if module.value(check["protocol"], "health_check.protocol") != "HTTP":
@@ -202,8 +209,23 @@ def target_group() -> TargetGroup:
     )
 
 
-def deployment() -> Deployment:
-    module = Module.called("deployment")
+def first_routes(root: Path = PRODUCTION) -> dict[str, str]:
+    """Listener (production, test) -> the target group (blue, green) it forwards to at first."""
+    module = Module.called("load_balancer", root)
+    routes = {}
+    for listener in ("production", "test"):
+        action = _one(module.folder.resource("aws_lb_listener", listener)["default_action"])
+        group = re.fullmatch(
+            r'\$\{aws_lb_target_group\.this\["(\w+)"\]\.arn\}', action["target_group_arn"]
+        )
+        if group is None:
+            raise TerraformValueError(f"{module.where()}: {listener} forwards to {action!r}")
+        routes[listener] = group.group(1)
+    return routes
+
+
+def deployment(root: Path = PRODUCTION) -> Deployment:
+    module = Module.called("deployment", root)
     group = module.folder.resource("aws_codedeploy_deployment_group", "this")
     rollback = _one(group["auto_rollback_configuration"])
     events = set(rollback.get("events", [])) if rollback.get("enabled") else set()
@@ -232,9 +254,10 @@ def deployment_alarm_names(deployment_module: Module, alarms: Any) -> tuple[str,
     passed = deployment_module.arguments.get("alarm_names")
     match = _REFERENCE.match(passed) if isinstance(passed, str) else None
     if not match or match.group(1) != "module" or match.group(2) != "monitoring":
-        raise TerraformValueError(f"terraform/envs/production: alarm_names = {passed!r}")
+        raise TerraformValueError(f"{deployment_module.root_where()}: alarm_names = {passed!r}")
     output = match.group(3).lstrip(".")
-    values = Module.called("monitoring").folder.named("output")[output]["value"]
+    monitoring = Module.called("monitoring", deployment_module.root.path)
+    values = monitoring.folder.named("output")[output]["value"]
     names = []
     for value in values:
         resource = _RESOURCE_ATTRIBUTE.match(value)
@@ -244,31 +267,32 @@ def deployment_alarm_names(deployment_module: Module, alarms: Any) -> tuple[str,
     return tuple(names)
 
 
-def api_service_dimension() -> str:
+def api_service_dimension(root: Path = PRODUCTION) -> str:
     """The ``Service`` value the alarms watch (the task definition sets API_SERVICE_NAME to it)."""
-    module = Module.called("monitoring")
+    module = Module.called("monitoring", root)
     return str(module.value("${var.metrics_service_dimension}", "metrics_service_dimension"))
 
 
 # --------------------------------------------------------------------------- alarms
 
 
-def api_namespace() -> str:
+def api_namespace(root: Path = PRODUCTION) -> str:
     """The namespace of the API's own (EMF) metrics, as the monitoring module names it."""
-    return str(Module.called("monitoring").value("${var.metrics_namespace}", "metrics_namespace"))
+    monitoring = Module.called("monitoring", root)
+    return str(monitoring.value("${var.metrics_namespace}", "metrics_namespace"))
 
 
-def deployment_alarms() -> tuple[list[AlarmDefinition], dict[str, str]]:
+def deployment_alarms(root: Path = PRODUCTION) -> tuple[list[AlarmDefinition], dict[str, str]]:
     """The alarms CodeDeploy watches that read only the API's own metrics, and the others.
 
     Returns (definitions, {alarm: why it is not evaluated here}). The nodes'
     logs carry the API's metrics; an alarm on another namespace (the NLB's
     target health) has no data on this machine.
     """
-    monitoring = Module.called("monitoring")
-    own = api_namespace()
+    monitoring = Module.called("monitoring", root)
+    own = api_namespace(root)
     definitions, skipped = [], {}
-    for name in deployment().alarm_names:
+    for name in deployment(root).alarm_names:
         body = monitoring.folder.resource("aws_cloudwatch_metric_alarm", name)
         namespaces = {monitoring.value(n, f"{name} namespace") for n in _namespaces(body)}
         if namespaces != {own}:
