@@ -312,10 +312,12 @@ def deploy(
     result.shifted_at = time.time()
     log(f"production listener moved to {green} (all at once)")
     period = min((alarm.period for alarm in watch.alarms), default=1.0)
-    # One evaluation window, and the evaluation at its very end.
+    # One evaluation window, and the evaluation at its very end. CloudWatch evaluates as
+    # each period ends; so does the watch (a moment later, for the last lines to land).
     ends = result.shifted_at + timing.alarm_window + period
     while time.time() < ends:
-        time.sleep(min(period / 5, 0.25))
+        now = time.time()
+        time.sleep((math.floor(now / period) + 1) * period + min(0.1 * period, 0.5) - now)
         fired = watch.firing(result.shifted_at, time.time()) if settings.rollback_on_alarm else None
         if fired is not None:
             result.alarm_name, result.alarm = fired

@@ -51,7 +51,7 @@ class Profile:
 
 PROFILES = {
     "short": Profile(
-        1 / 60, warmup=1, settle=1, hold_ttl=20, pieces=40, mix=Mix(users=12), together=True
+        1 / 30, warmup=1, settle=1, hold_ttl=20, pieces=40, mix=Mix(users=12), together=True
     ),
     "full": Profile(
         1.0,

@@ -52,6 +52,11 @@ class Samples:
             for key, timestamp, value in metrics_of(line):
                 self.by_key.setdefault(key, []).append((timestamp, value))
 
+    def forget_before(self, timestamp: float) -> None:
+        """Drop samples older than ``timestamp`` (seconds): no evaluation will look at them."""
+        for key, points in self.by_key.items():
+            self.by_key[key] = [point for point in points if point[0] >= timestamp]
+
     def total(self, namespace: str, metric: str, since: float = 0, until: float = 1e18) -> float:
         """Sum of one metric over every dimension set, between two times (seconds)."""
         return sum(

@@ -8,8 +8,8 @@ is the last ``X-Forwarded-For`` entry, as behind CloudFront) and the metrics
 127.0.0.1 and is stopped by its PID.
 
 The store is DynamoDB on a single-threaded moto server (one request at a time,
-as DynamoDB serialises writes to an item; see tests/support/moto_server.py),
-or one SQLite file every node opens.
+as DynamoDB serialises writes to an item; see ``dynamodb_emulator``), or one
+SQLite file every node opens.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
-from support.moto_server import MotoServer, aws_environment, start_moto
+from support.moto_server import MotoServer, aws_environment
 from support.servers import ServerProcess, free_port, request
 
-from bench.cluster import ROOT
+from bench.cluster import ROOT, dynamodb_emulator
 from bench.cluster.releases import RELEASES
 
 GUNICORN_CONF = ROOT / "api" / "gunicorn.conf.py"
@@ -66,7 +66,7 @@ def open_store(
     from api.stores import open_store as open_api_store
 
     if kind == "dynamodb":
-        emulator = None if env else start_moto(threaded=False, log_dir=work)
+        emulator = None if env else dynamodb_emulator.start(work)
         if emulator is not None:
             env = aws_environment(emulator.endpoint_url)
         table = f"availability-{uuid.uuid4().hex[:8]}"
