@@ -36,6 +36,7 @@ from pathlib import Path
 from support.processes import stop_process
 from support.servers import free_port
 
+from bench.cluster.children import started
 from bench.cluster.terraform_values import HealthCheck, first_routes
 
 GROUPS = ("blue", "green")
@@ -116,8 +117,10 @@ class Balancer:
         cfg = work / "haproxy.cfg"
         cfg.write_text(render(config))
         log = (work / "haproxy.log").open("wb")
-        process = subprocess.Popen(
-            ["haproxy", "-f", str(cfg), "-db"], stdout=log, stderr=subprocess.STDOUT
+        process = started(
+            subprocess.Popen(
+                ["haproxy", "-f", str(cfg), "-db"], stdout=log, stderr=subprocess.STDOUT
+            )
         )
         log.close()
         balancer = cls(config, process)

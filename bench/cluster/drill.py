@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.cluster import terraform_values
+from bench.cluster import children, terraform_values
 from bench.cluster.balancer import Balancer
 from bench.cluster.controller import AlarmWatch, Cluster, Timing
 from bench.cluster.load import STAFF_TOKEN, Mix
@@ -160,6 +161,13 @@ def describe(profile_name: str, profile: Profile) -> str:
     return "\n".join(lines)
 
 
+def _interrupted(signum: int, _frame: object) -> None:
+    """Stopped from outside: no process of the drill may outlive it."""
+    children.stop_all()
+    print(f"cluster drill: interrupted by signal {signum}", flush=True)
+    os._exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
@@ -172,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "--scenarios", help="run only these, e.g. 1,2 (the others are left out, not skipped)"
     )
     args = parser.parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _interrupted)
     profile = PROFILES[args.profile]
     only = {int(n) for n in args.scenarios.split(",")} if args.scenarios else None
     stores = STORES if args.store == "both" else (args.store,)

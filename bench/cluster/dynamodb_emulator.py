@@ -34,6 +34,7 @@ from unittest import mock
 from support.moto_server import MotoServer, free_port
 
 from bench.cluster import ROOT
+from bench.cluster.children import started
 
 READY_TIMEOUT_SECONDS = 30.0
 
@@ -120,13 +121,15 @@ def start(log_dir: Any) -> MotoServer:
     """Start the emulator on a free port of 127.0.0.1; return once it answers."""
     port = free_port()
     log = (log_dir / f"dynamodb-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.cluster.dynamodb_emulator", "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "MOTO_PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+    process = started(
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.cluster.dynamodb_emulator", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "MOTO_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     )
     log.close()
     server = MotoServer(f"http://127.0.0.1:{port}", process, threaded=False)

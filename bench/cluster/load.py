@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import ROOT
+from bench.cluster.children import started
 
 LOADGEN = Path(__file__).with_name("loadgen.mjs")
 SITE_JS = ROOT / "site" / "pages" / "static" / "site.js"
@@ -91,11 +92,13 @@ class LoadRun:
         config_path = work / f"load-{name}.json"
         config_path.write_text(json.dumps(config))
         log = (work / f"load-{name}.log").open("wb")
-        process = subprocess.Popen(
-            [node, str(LOADGEN), str(config_path)],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        process = started(
+            subprocess.Popen(
+                [node, str(LOADGEN), str(config_path)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         )
         log.close()
         return cls(process, records)

@@ -15,13 +15,12 @@ SQLite file every node opens.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -30,6 +29,7 @@ from support.moto_server import MotoServer, aws_environment
 from support.servers import ServerProcess, free_port, request
 
 from bench.cluster import ROOT, dynamodb_emulator
+from bench.cluster.children import kill, started
 from bench.cluster.releases import RELEASES
 
 GUNICORN_CONF = ROOT / "api" / "gunicorn.conf.py"
@@ -114,9 +114,7 @@ class Node:
 
     def kill_all(self) -> None:
         """SIGKILL the master and its workers, as a task's whole container dies."""
-        for pid in [self.pid, *_children(self.pid)]:
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        kill(self.pid)
         self.server.process.wait(timeout=10)
 
     def wait_exit(self, timeout: float) -> int | None:
@@ -127,19 +125,6 @@ class Node:
 
     def stop(self, timeout: float = 30) -> int:
         return self.server.stop(timeout=timeout)
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (gunicorn's workers), from /proc."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = status.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(status.parent.name))
-    return found
 
 
 def launch_node(
@@ -166,6 +151,7 @@ def launch_node(
     server = ServerProcess.launch(
         argv, port=port, env=env, cwd=ROOT, log_path=log_dir / f"{name}-{port}.log"
     )
+    started(server.process)
     return Node(name, release, port, server, time.time())
 
 
