@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     stores = STORES if args.store == "both" else (args.store,)
     work = args.work or Path(tempfile.mkdtemp(prefix="cluster-drill-"))
     work.mkdir(parents=True, exist_ok=True)
+    if any(work.iterdir()):
+        parser.error(f"--work {work}: not empty (logs and records of another run)")
     started = time.monotonic()
     print(describe(args.profile, profile))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start")

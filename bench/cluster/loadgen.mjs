@@ -29,7 +29,7 @@ import vm from "node:vm";
 import { siteClient } from "./browser.mjs";
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const out = fs.createWriteStream(config.out, { flags: "a" });
+const out = fs.createWriteStream(config.out);
 const siteJs = new vm.Script(fs.readFileSync(config.siteJs, "utf8"), { filename: "site.js" });
 const slugs = Object.keys(config.catalog);
 let stopping = false;
