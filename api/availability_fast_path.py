@@ -16,11 +16,12 @@ What it takes: ``GET`` (not ``HEAD``) of exactly ``/api/v1/availability`` whose
 whole query string is ``ids=<slug>[,<slug>...]`` (no other parameter, no
 percent-escape) and valid for the view (``views.valid_ids``: the same check,
 the same ``MAX_IDS``), within ``MAX_URL_LENGTH``. Everything else goes to the
-Flask app untouched, as does any store error: the view then gives the
-documented answer or problem. It shares the view's cache (``views.CACHE_EXTENSION``,
-the same key: the raw query string), its body encoder and its headers, and writes
-the same access/EMF line. tests/api/test_api_fast_path.py holds both paths to
-the same status, body and headers for generated requests.
+Flask app untouched, as does any error of the store, a refusal or a bug:
+the view then gives the documented answer or problem. It shares the view's
+cache (``views.CACHE_EXTENSION``, the same key: the raw query string), its body
+encoder and its headers, and writes the same access/EMF line.
+tests/api/test_api_fast_path.py holds both paths to the same status, body and
+headers for generated requests.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 from api import metrics
 from api.availability_cache import AvailabilityCache
 from api.logs import REQUEST_ID_HEADER, client_request_id, new_request_id
-from api.stores.interface import StoreError
 from api.views import (
     AVAILABILITY_CACHE,
     CACHE_EXTENSION,
@@ -79,7 +79,10 @@ class AvailabilityFastPath:
             generation = self.cache.generation
             try:
                 body = availability_body(self.app, ids)
-            except StoreError:
+            except Exception:  # a refusal or a bug: the view answers it
+                # The view gives the documented problem (a bug's 500 too) and writes
+                # its access line: escaping here, gunicorn would send its own page
+                # with no metrics line, and the 5xx alarm would never see it.
                 return self.wsgi_app(environ, start_response)
             self.cache.put(key, body, generation)
         request_id = new_request_id()

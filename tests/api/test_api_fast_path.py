@@ -118,3 +118,36 @@ def test_a_store_outage_is_answered_by_the_view_as_a_problem(tmp_path) -> None:
     response = Client(app.wsgi_app).get("/api/v1/availability?ids=unique-piece")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
+
+
+class DefectiveStore:
+    """A store whose reads hit a bug: an exception that is none of the store's refusals."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def availability(self, *args, **kwargs):
+        raise KeyError("a bug in the read path")
+
+
+def test_a_defect_in_the_store_is_a_500_problem_counted_in_the_metrics(
+    uncached: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not gunicorn's HTML page without an access line: the 5xx alarm must see it.
+
+    The cluster drill (bench/cluster) found a release with such a bug answering
+    5xx to many reads while the metrics counted almost none: no alarm fired.
+    """
+    uncached.extensions["availability_store"] = DefectiveStore(
+        uncached.extensions["availability_store"]
+    )
+    capsys.readouterr()
+    response = Client(uncached.wsgi_app).get("/api/v1/availability?ids=unique-piece")
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [line for line in lines if "_aws" in line]
+    assert [(line["status"], line["Status5xx"]) for line in access] == [(500, 1)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser.harness import SiteServer, Visitor, serve_fixture_site
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 from support.servers import request
 
 pytestmark = pytest.mark.slow
@@ -70,3 +70,38 @@ def test_product_json_ld_keeps_the_frozen_availability(
     expect(page.locator("article.piece [data-availability]")).to_have_text(UNKNOWN)
     assert visitor.product_availability() == "https://schema.org/InStock"
     assert visitor.watch.page_errors == []
+
+
+def test_a_failing_api_is_asked_a_few_times_then_the_page_says_unknown(
+    broken: SiteServer, visit: Callable[..., Visitor]
+) -> None:
+    visitor = visit(broken)
+    page = visitor.goto("/esculturas/raiz/")
+    expect(page.locator("article.piece [data-availability]")).to_have_text(UNKNOWN)
+    rules = page.evaluate("() => sculptureStoreClient.RETRY")
+    reads = [url for url in visitor.watch.requests if "/api/v1/availability?" in url]
+    assert len(reads) == rules["attempts"]  # an error answer: a few tries, then give up
+
+
+def test_a_read_that_gets_no_answer_is_tried_again_and_the_page_shows_live_availability(
+    site: SiteServer, visit: Callable[..., Visitor]
+) -> None:
+    """As when the load balancer still sends connections to a node that just died."""
+    visitor = visit(site)
+    lost: list[str] = []
+
+    def drop_two(route: Route) -> None:
+        if len(lost) < 2:
+            lost.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    visitor.page.route("**/api/v1/availability?*", drop_two)
+    page = visitor.goto("/esculturas/vela/")
+    badge = page.locator("article.piece [data-availability]")
+    expect(badge).to_have_attribute("data-state", "available")
+    expect(badge).to_contain_text("Disponível")
+    reads = [url for url in visitor.watch.requests if "/api/v1/availability?" in url]
+    assert len(reads) == 3 and len(set(reads)) == 1
+    assert page.get_by_role("button", name="Reservar por 30 minutos").is_visible()

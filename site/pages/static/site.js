@@ -1,8 +1,152 @@
 // Live availability and holds. Pages are complete without this script: it only
 // replaces "sob consulta" with live data and enables the hold button.
+//
+// The first half is the API client (retry rules, availability reads, hold
+// creation). It touches no page, and is published as `sculptureStoreClient`:
+// the cluster drill (bench/cluster) runs this very file in node, so the rules it
+// proves through node failures and deployments are the ones visitors get.
 (() => {
   "use strict";
-  const API = new URL("/api/v1/", document.baseURI).pathname;
+  const API = "/api/v1/";
+
+  // How a request the API may safely receive twice is retried: reads (GET),
+  // releases (DELETE) and POSTs that carry an Idempotency-Key, so a retried hold
+  // is the same hold. Two cases:
+  // - no answer at all (refused, reset, timed out): most likely a server that
+  //   died or is stopping while the load balancer still sends it connections,
+  //   until its health checks fail it (2 checks 10 s apart, each up to 5 s:
+  //   terraform/modules/load_balancer). Tries go on for `patienceMs`, longer
+  //   than that, so such a request always meets a live server in the end;
+  // - an error answer (`statuses`): the API itself is failing; a few tries only.
+  // Waits grow exponentially with "full jitter" (a random wait up to the cap),
+  // so visitors cut off together do not come back together.
+  const RETRY = Object.freeze({
+    patienceMs: 30000, // no answer: keep trying this long (from the first try)
+    attempts: 4, // an error answer: tries in all, the first included
+    statuses: Object.freeze([500, 502, 503, 504]), // answers worth another try
+    baseDelayMs: 250, // cap of the first wait; it doubles for each later one...
+    maxDelayMs: 4000, // ...up to this
+    timeoutMs: 8000, // one try (answer and body); past it, it counts as no answer
+    maxRetryAfterSeconds: 5, // a server asking for a longer pause is not waited for
+  });
+
+  // What the hold button says for each outcome other than a hold.
+  const HOLD_MESSAGES = Object.freeze({
+    taken: "Esta peça acabou de ser reservada por outra pessoa.",
+    "too-many-holds": "Você já tem 3 peças reservadas. Espere uma reserva terminar para reservar outra.",
+    "piece-held-recently": "Você já reservou esta peça há pouco; ela fica livre para outras pessoas por um tempo.",
+    "rate-limited": "Muitas tentativas; tente de novo em alguns minutos.",
+    failed: "Não foi possível reservar agora. Tente de novo ou fale com a galeria.",
+  });
+  // The hold policy's refusals (429 problem types of the API); any other 429 is the CDN's.
+  const LIMITS = ["too-many-holds", "piece-held-recently"];
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Milliseconds to wait before the next try, or null for none. `tries`: tries
+  // made so far; `reply`: the last answer (null: none came); `elapsedMs`: since
+  // the first try began.
+  function retryDelay(tries, reply, elapsedMs, random = Math.random) {
+    const backoff = Math.round(random() * Math.min(RETRY.maxDelayMs, RETRY.baseDelayMs * 2 ** (tries - 1)));
+    if (!reply) return elapsedMs + backoff < RETRY.patienceMs ? backoff : null;
+    if (!RETRY.statuses.includes(reply.status) || tries >= RETRY.attempts) return null;
+    const header = reply.headers.get("Retry-After");
+    if (header === null || !/^\d+$/.test(header.trim())) return backoff;
+    const seconds = Number(header);
+    return seconds > RETRY.maxRetryAfterSeconds ? null : Math.max(backoff, seconds * 1000);
+  }
+
+  function parse(text) {
+    try { return JSON.parse(text); } catch { return null; }
+  }
+
+  // One try: status, headers and the parsed body, all within RETRY.timeoutMs.
+  async function attempt(url, init) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), RETRY.timeoutMs);
+    try {
+      const response = await fetch(url, { ...init, signal: controller.signal });
+      const text = await response.text();
+      return { status: response.status, ok: response.ok, headers: response.headers, data: parse(text) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // Send a request the API may receive twice, retried by RETRY. Resolves with the
+  // last answer (which may be an error status); rejects if no try got an answer.
+  async function send(url, init = {}) {
+    const started = Date.now();
+    for (let tries = 1; ; tries++) {
+      let reply = null;
+      let failure = null;
+      try {
+        reply = await attempt(url, init);
+      } catch (error) {
+        failure = error;
+      }
+      const wait = retryDelay(tries, reply, Date.now() - started);
+      if (wait === null) {
+        if (reply) return reply;
+        throw failure;
+      }
+      await sleep(wait);
+    }
+  }
+
+  // Live counts of the pieces `ids`, as a Map slug -> item (pieces the API does
+  // not know are absent). `fresh`: not a copy cached before (after a hold).
+  async function readAvailability(ids, { fresh = false } = {}) {
+    const items = new Map();
+    for (let i = 0; i < ids.length; i += 50) {
+      // Slugs need no escaping; literal commas keep the query in the API's fast path.
+      const query = ids.slice(i, i + 50).map(encodeURIComponent).join(",");
+      const reply = await send(`${API}availability?ids=${query}`, {
+        headers: { Accept: "application/json" },
+        cache: fresh ? "no-cache" : "default",
+      });
+      if (!reply.ok || !reply.data || !Array.isArray(reply.data.items)) {
+        throw new Error(`availability: HTTP ${reply.status}`);
+      }
+      for (const item of reply.data.items) items.set(item.sculpture, item);
+    }
+    return items;
+  }
+
+  function limitReason(reply) {
+    const problem = (reply.headers.get("Content-Type") || "").startsWith("application/problem+json");
+    const type = problem && reply.data && typeof reply.data.type === "string" ? reply.data.type : "";
+    return LIMITS.find((reason) => type.endsWith(`:${reason}`)) || "rate-limited";
+  }
+
+  // Hold one unit of `slug`. `key` is the Idempotency-Key: the same for every
+  // try of one click (and for a later click after a failure), so however often
+  // it is sent, at most one hold exists. Resolves with { outcome, hold?, status? }:
+  // held, taken (409), too-many-holds, piece-held-recently, rate-limited (429),
+  // or failed.
+  async function placeHold(slug, key) {
+    let reply;
+    try {
+      reply = await send(`${API}holds`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key },
+        body: JSON.stringify({ sculpture: slug }),
+      });
+    } catch {
+      return { outcome: "failed", status: 0 };
+    }
+    if (reply.status === 201 && reply.data) return { outcome: "held", hold: reply.data, status: 201 };
+    if (reply.status === 409) return { outcome: "taken", status: 409 };
+    if (reply.status === 429) return { outcome: limitReason(reply), status: 429 };
+    return { outcome: "failed", status: reply.status };
+  }
+
+  const client = Object.freeze({ API, RETRY, HOLD_MESSAGES, retryDelay, send, readAvailability, placeHold });
+  globalThis.sculptureStoreClient = client;
+  if (typeof document === "undefined") return; // no page: the cluster drill's node process
+
+  // ------------------------------------------------------------------ the page
+
   const LABELS = {
     available: (a) => (a.edition_size === 1 ? "Disponível" : `Disponível: ${a.available} de ${a.edition_size}`),
     reserved: () => "Reservada no momento",
@@ -51,22 +195,13 @@
   async function refresh(fresh = false) {
     const map = badgesBySlug();
     if (map.size === 0) return;
-    const ids = [...map.keys()];
+    let items = null;
     try {
-      const items = new Map();
-      for (let i = 0; i < ids.length; i += 50) {
-        const query = encodeURIComponent(ids.slice(i, i + 50).join(","));
-        const response = await fetch(`${API}availability?ids=${query}`, {
-          headers: { Accept: "application/json" },
-          cache: fresh ? "no-cache" : "default", // after a hold, not the copy cached before it
-        });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        for (const item of (await response.json()).items) items.set(item.sculpture, item);
-      }
-      for (const [slug, entries] of map) show(entries, items.get(slug));
+      items = await readAvailability([...map.keys()], { fresh });
     } catch {
-      for (const entries of map.values()) show(entries, null);
+      // Retried already: the page keeps working and says availability is unknown.
     }
+    for (const [slug, entries] of map) show(entries, items ? items.get(slug) : null);
   }
 
   function time(iso) {
@@ -93,32 +228,21 @@
     restoreHold(piece, button, status);
     let key = null;
     button.addEventListener("click", async () => {
+      // A click after a failure reuses the key: if the lost answer was a hold, it comes back.
       key = key || crypto.randomUUID();
       button.disabled = true;
       status.textContent = "Reservando…";
-      try {
-        const response = await fetch(`${API}holds`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key },
-          body: JSON.stringify({ sculpture: piece.dataset.sculpture }),
-        });
-        if (response.status === 201) {
-          const hold = await response.json();
-          status.textContent = ownHoldMessage(hold);
-          button.hidden = true;
-          try { sessionStorage.setItem(`hold:${hold.sculpture}`, JSON.stringify(hold)); } catch { /* private mode */ }
-        } else if (response.status === 409) {
-          status.textContent = "Esta peça acabou de ser reservada por outra pessoa.";
-          key = null;
-        } else {
-          throw new Error(`HTTP ${response.status}`);
-        }
-      } catch {
-        status.textContent = "Não foi possível reservar agora. Tente de novo ou fale com a galeria.";
-      } finally {
-        button.disabled = false;
-        refresh(true);
+      const result = await placeHold(piece.dataset.sculpture, key);
+      if (result.outcome === "held") {
+        status.textContent = ownHoldMessage(result.hold);
+        button.hidden = true;
+        try { sessionStorage.setItem(`hold:${result.hold.sculpture}`, JSON.stringify(result.hold)); } catch { /* private mode */ }
+      } else {
+        status.textContent = HOLD_MESSAGES[result.outcome];
+        if (result.outcome !== "failed") key = null; // refused: nothing was held with it
       }
+      button.disabled = false;
+      refresh(true);
     });
   }
 
