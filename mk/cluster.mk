@@ -1,7 +1,7 @@
 # The cluster drill (issue 16, bench/cluster): API nodes behind HAProxy configured
 # like the Terraform's NLB, on DynamoDB (moto) and SQLite, driven by site.js's own
 # client code run in node; kills, stops, blue/green deployments and alarm rollbacks.
-#   cluster-drill       the short drill (Terraform times x 1/60, < 90 s; in CHECKS)
+#   cluster-drill       the short drill (Terraform times x 1/30, < 90 s; in CHECKS)
 #   cluster-drill-full  the full drill at the Terraform's own times (~40 min)
 # tests/cluster (run by the root pytest) tests the drill's parts.
 
