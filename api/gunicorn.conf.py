@@ -4,11 +4,18 @@ Every number can be overridden from the environment, so one image serves a
 laptop, CI and an ECS task of any size. Defaults suit a small ECS task.
 """
 
+import mmap
 import os
+import signal
+import time
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
 
 
 # Listen on every interface of the container; the NLB forwards to port 8000.
@@ -24,6 +31,17 @@ worker_class = "gthread"
 # this long before it is killed. Terraform matches the NLB deregistration delay
 # (and ECS stopTimeout) to it.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# After SIGTERM, /readyz fails at once but the node keeps accepting for this
+# long, so the load balancer's health checks take it out of rotation before it
+# stops listening; only then does the graceful shutdown above begin. Without it,
+# the balancer keeps sending new connections to a closed port until its checks
+# catch up (interval x unhealthy threshold), and each one is reset. Terraform
+# sets it from the target group's health check; 0 (the default) stops at once.
+drain_seconds = _seconds("GUNICORN_DRAIN_SECONDS", 0)
+# One byte shared by the arbiter and every worker it forks (an anonymous shared
+# mapping, made before the fork): the arbiter sets it when the drain begins, and
+# every worker's /readyz reads it.
+draining = mmap.mmap(-1, 1)
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # Idle keep-alive connections must outlive the load balancer's idle timeout
@@ -71,8 +89,42 @@ logconfig_dict = {
 forwarded_allow_ips = ""
 
 
+def when_ready(server):
+    """Drain before the graceful shutdown: a SIGTERM first fails readiness everywhere."""
+    if drain_seconds > 0:
+        server.handle_term = _draining_then(server.handle_term, server)
+
+
+def _draining_then(stop, server):
+    def handle_term():
+        draining[0] = 1
+        server.log.info(
+            "shutdown begun: readiness now fails; serving for %g s more, then stopping",
+            drain_seconds,
+        )
+        # SIGINT or SIGQUIT (an operator's "now") cut the drain short.
+        cut = []
+        previous = {
+            signum: signal.signal(signum, lambda number, _frame: cut.append(number))
+            for signum in (signal.SIGINT, signal.SIGQUIT)
+        }
+        try:
+            deadline = time.monotonic() + drain_seconds
+            while time.monotonic() < deadline and not cut:
+                server.murder_workers()  # the arbiter's duty while it waits: hung workers
+                time.sleep(0.1)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if cut:
+            server.handle_quit()  # stops the workers at once (raises StopIteration)
+        stop()
+
+    return handle_term
+
+
 def post_worker_init(worker):
     """Fail readiness first on SIGTERM, before the worker stops accepting."""
     from api.health import install_shutdown_hook
 
-    install_shutdown_hook()
+    install_shutdown_hook(draining)

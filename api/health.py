@@ -5,7 +5,9 @@ check gets a task replaced, so it must not depend on the database. ``/readyz``
 also asks the store, and turns unready the moment shutdown begins: gunicorn's
 SIGTERM handler is wrapped (see ``install_shutdown_hook``, called from
 gunicorn.conf.py) so the flag flips before the worker stops accepting, and the
-requests already in flight finish normally within the graceful timeout.
+requests already in flight finish normally within the graceful timeout. With a
+drain (``GUNICORN_DRAIN_SECONDS``) the arbiter flips a flag shared with every
+worker first and keeps serving until the load balancer has stopped sending.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from api.stores.interface import StoreError
 bp = Blueprint("health", __name__)
 log = logging.getLogger("api.health")
 _shutting_down = threading.Event()
+# The arbiter's drain flag (one shared byte), when gunicorn.conf.py hands it over.
+_draining: Any = None
 
 
 def begin_shutdown() -> None:
@@ -34,11 +38,16 @@ def begin_shutdown() -> None:
 
 
 def shutting_down() -> bool:
-    return _shutting_down.is_set()
+    return _shutting_down.is_set() or (_draining is not None and _draining[0] == 1)
 
 
-def install_shutdown_hook() -> None:
-    """Run ``begin_shutdown`` first on SIGTERM, then whatever handler was installed."""
+def install_shutdown_hook(draining: Any = None) -> None:
+    """Run ``begin_shutdown`` first on SIGTERM, then whatever handler was installed.
+
+    ``draining`` is the arbiter's shared flag: set, it fails readiness as well.
+    """
+    global _draining
+    _draining = draining
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: Any) -> None:

@@ -65,6 +65,9 @@ class Timing:
     deregistration_delay: float
     connection_termination: bool
     graceful_timeout: int  # gunicorn's, matched to the deregistration delay as in production
+    #: GUNICORN_DRAIN_SECONDS: after SIGTERM a node fails /readyz but serves this long, the
+    #: load balancer module's unready_drain_seconds (interval x (unhealthy threshold + 1)).
+    drain: float
     alarms: tuple[AlarmDefinition, ...]
 
     @classmethod
@@ -83,6 +86,7 @@ class Timing:
             deregistration_delay=delay,
             connection_termination=target_group.connection_termination,
             graceful_timeout=max(math.ceil(delay), 1),
+            drain=check.interval * (check.unhealthy_threshold + 1) * scale,
             alarms=tuple(alarm.scaled(scale) for alarm in alarms),
         )
 
@@ -162,7 +166,11 @@ class Cluster:
         return None
 
     def deregister(self, group: str, slots: Sequence[int], stop: bool = True) -> None:
-        """Drain the targets for the deregistration delay, close what is left, SIGTERM the tasks."""
+        """Drain the targets for the deregistration delay, close what is left, SIGTERM the tasks.
+
+        As ECS does: the tasks still drain after SIGTERM (they cannot know the
+        load balancer already let them go), so a stop lasts the drain too.
+        """
         for slot in slots:
             self.balancer.drain(group, slot)
         time.sleep(self.timing.deregistration_delay)
@@ -174,7 +182,7 @@ class Cluster:
             for node in nodes:
                 node.signal(signal.SIGTERM)
             for node in nodes:
-                node.stop(timeout=self.timing.graceful_timeout + 10)
+                node.stop(timeout=self.timing.drain + self.timing.graceful_timeout + 10)
 
     def forget(self, group: str, slot: int) -> Node:
         """A target whose task is gone: out of the target group at once."""

@@ -98,6 +98,7 @@ def run_store(
         "API_SERVICE_NAME": terraform_values.api_service_dimension(),
         "API_HOLD_TTL_SECONDS": str(profile.hold_ttl),
         "GUNICORN_GRACEFUL_TIMEOUT": str(timing.graceful_timeout),
+        "GUNICORN_DRAIN_SECONDS": f"{timing.drain:g}",
     }
     cluster = Cluster(store, balancer, timing, work, settings)
     results: list[Result] = []
@@ -146,7 +147,9 @@ def describe(profile_name: str, profile: Profile) -> str:
         f" (timeout {check.timeout:g} s), healthy after {check.healthy_threshold},"
         f" unhealthy after {check.unhealthy_threshold}; deregistration delay"
         f" {target_group.deregistration_delay:g} s, connection termination"
-        f" {'on' if target_group.connection_termination else 'off'}",
+        f" {'on' if target_group.connection_termination else 'off'}; a stopping node drains"
+        f" for interval x (unhealthy threshold + 1) ="
+        f" {check.interval * (check.unhealthy_threshold + 1):g} s",
         f"deployment: {deployment.config_name}; hook probes {deployment.probe_attempts} x"
         f" {deployment.probe_timeout_seconds:g} s; rollback on alarm:"
         f" {'yes' if deployment.rollback_on_alarm else 'no'}",

@@ -128,6 +128,19 @@ def _served_in_flight(log: Path, at: float) -> tuple[int, list[int]]:
     return len(statuses), statuses
 
 
+def _begun_after(log: Path, at: float) -> int:
+    """Requests a node began handling after ``at`` (its drain serves new connections)."""
+    count = 0
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if "_aws" in entry and entry["_aws"]["Timestamp"] / 1000 - entry["Latency"] / 1000 > at:
+            count += 1
+    return count
+
+
 def _first_line(log: Path, needle: str) -> float | None:
     """When a node first logged ``needle`` (epoch seconds), if it did."""
     for line in log.read_text(errors="replace").splitlines():
@@ -175,7 +188,7 @@ def node_terminated(drill: Drill) -> Result:
         at = time.time()
         node.signal(signal.SIGTERM)
         down = cluster.wait_status(group, slot, "DOWN", 120)
-        code = node.wait_exit(cluster.timing.graceful_timeout + 10)
+        code = node.wait_exit(cluster.timing.drain + cluster.timing.graceful_timeout + 10)
         unready = _first_line(node.log_path, "readiness now fails")
         count, statuses = _served_in_flight(node.log_path, at)
         notes.append(
@@ -185,6 +198,10 @@ def node_terminated(drill: Drill) -> Result:
             + f", exit code {code}"
         )
         notes.append(f"{count} requests in flight at SIGTERM, answered {sorted(set(statuses))}")
+        notes.append(
+            f"{_begun_after(node.log_path, at)} requests received and answered while it"
+            f" drained ({cluster.timing.drain:g} s, until the balancer let it go)"
+        )
         problems = []
         if code != 0:
             problems.append(f"the node exited with {code}, not 0 (graceful)")

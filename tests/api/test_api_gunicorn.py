@@ -186,6 +186,43 @@ def test_sigterm_fails_readiness_first_then_finishes_in_flight_requests(tmp_path
     assert time.monotonic() - started < 10
 
 
+def test_sigterm_with_a_drain_fails_readiness_but_keeps_serving_new_connections(
+    tmp_path, start_gunicorn
+):
+    # The load balancer keeps sending new connections until its health checks see
+    # the failing /readyz; a node that stopped listening at once would reset them.
+    node = start_gunicorn(f"sqlite:///{tmp_path / 'db.sqlite3'}", GUNICORN_DRAIN_SECONDS="2")
+    assert request("GET", node.url("/readyz")).status == 200
+    started = time.monotonic()
+    node.signal(signal.SIGTERM)
+    time.sleep(0.3)
+    answers = []
+    while time.monotonic() - started < 1.5:  # well inside the drain
+        answers.append(
+            (
+                request("GET", node.url("/readyz")).status,
+                request("GET", node.url("/healthz")).status,
+            )
+        )
+        time.sleep(0.1)
+    assert answers and set(answers) == {(503, 200)}  # every worker unready, none refusing
+    exit_code = node.process.wait(timeout=35)
+    assert exit_code == 0
+    assert 2 <= time.monotonic() - started < 10
+    log = node.log()
+    assert "readiness now fails; serving for 2 s more" in log
+
+
+def test_the_drain_is_cut_short_by_sigquit(tmp_path, start_gunicorn):
+    node = start_gunicorn(f"sqlite:///{tmp_path / 'db.sqlite3'}", GUNICORN_DRAIN_SECONDS="60")
+    started = time.monotonic()
+    node.signal(signal.SIGTERM)
+    time.sleep(0.5)
+    node.signal(signal.SIGQUIT)  # the operator's "now"
+    node.process.wait(timeout=20)
+    assert time.monotonic() - started < 15
+
+
 def test_gunicorn_in_production_mode_refuses_to_start_without_a_store(tmp_path) -> None:
     """The container's CMD: with API_ENV=production and no API_STORE_URL, gunicorn exits."""
     env = {"API_ENV": "production", "API_SERVICE_NAME": "x", "API_TRUSTED_PROXY_HOPS": "1"}

@@ -159,9 +159,34 @@ def test_logs_go_to_cloudwatch_with_retention(api: Config, container: str) -> No
 def test_graceful_shutdown_fits_in_the_stop_timeout(api: Config, lb: Config, container) -> None:
     assert "stopTimeout = var.stop_timeout_seconds" in container
     stop = api.variables["stop_timeout_seconds"]["default"]
-    drain = lb.variables["deregistration_delay_seconds"]["default"]
-    assert drain == 30, "matches gunicorn's 30 s graceful timeout"
-    assert stop > 30, "SIGKILL must come after the graceful timeout"
+    delay = lb.variables["deregistration_delay_seconds"]["default"]
+    assert delay == 30, "matches gunicorn's 30 s graceful timeout"
+    drain = api.variables["drain_seconds"]["default"]
+    assert stop > drain + 30, "SIGKILL must come after the drain and the graceful timeout"
+    assert any(
+        "var.stop_timeout_seconds > var.drain_seconds + 30" in c
+        for c in api.validations("stop_timeout_seconds")
+    )
+
+
+def test_a_stopping_task_serves_until_the_health_checks_have_taken_it_out(
+    api: Config, lb: Config, production: Config, container: str
+) -> None:
+    # gunicorn.conf.py drains for GUNICORN_DRAIN_SECONDS after SIGTERM; the task
+    # gets the load balancer's own figure, from its health check.
+    assert (
+        'drain_seconds = _seconds("GUNICORN_DRAIN_SECONDS"'
+        in (REPO / "api" / "gunicorn.conf.py").read_text()
+    )
+    assert 'name = "GUNICORN_DRAIN_SECONDS", value = tostring(var.drain_seconds)' in container
+    call = production.module_calls["api_service"]
+    assert call["drain_seconds"] == "${module.load_balancer.unready_drain_seconds}"
+    formula = re.sub(r"\s+", " ", lb.outputs["unready_drain_seconds"]["value"])
+    assert "health_check[0].interval * (" in formula
+    assert "health_check[0].unhealthy_threshold + 1)" in formula
+    check = one(lb.resource("aws_lb_target_group")["health_check"])
+    drain = check["interval"] * (check["unhealthy_threshold"] + 1)
+    assert drain == api.variables["drain_seconds"]["default"]
 
 
 def test_task_role_may_only_use_the_table(api: Config) -> None:

@@ -41,6 +41,7 @@ module "api_service" {
   gateway_endpoint_prefix_list_ids = module.network.gateway_endpoint_prefix_list_ids
   load_balancer_security_group_id  = module.load_balancer.security_group_id
   target_group_arn                 = module.load_balancer.target_group_arns["blue"]
+  drain_seconds                    = module.load_balancer.unready_drain_seconds
   image_repository_url             = module.container_registry.repository_url
   image_repository_arn             = module.container_registry.repository_arn
   image_tag                        = var.api_image_tag

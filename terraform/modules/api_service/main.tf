@@ -191,6 +191,8 @@ resource "aws_ecs_task_definition" "this" {
         { name = "API_SERVICE_NAME", value = var.metrics_service_dimension },
         # CloudFront appends the viewer's address to X-Forwarded-For: one trusted hop.
         { name = "API_TRUSTED_PROXY_HOPS", value = tostring(var.trusted_proxy_hops) },
+        # After SIGTERM: readiness fails, the task serves until the NLB stops sending.
+        { name = "GUNICORN_DRAIN_SECONDS", value = tostring(var.drain_seconds) },
         { name = "AWS_REGION", value = local.region },
         { name = "AWS_DEFAULT_REGION", value = local.region },
       ]

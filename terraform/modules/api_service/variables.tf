@@ -201,13 +201,24 @@ variable "log_retention_days" {
   }
 }
 
-variable "stop_timeout_seconds" {
-  description = "Seconds between SIGTERM and SIGKILL. Longer than gunicorn's 30 s graceful timeout so in-flight requests finish."
+variable "drain_seconds" {
+  description = "Seconds a task keeps accepting after SIGTERM with /readyz failing (GUNICORN_DRAIN_SECONDS), so the NLB's health checks take it out of rotation before it stops listening. Give the load balancer module's unready_drain_seconds."
   type        = number
-  default     = 35
+  default     = 30
 
   validation {
-    condition     = var.stop_timeout_seconds > 30 && var.stop_timeout_seconds <= 120
-    error_message = "stop_timeout_seconds must exceed the 30 s graceful timeout and be at most 120 (the Fargate limit)."
+    condition     = var.drain_seconds >= 0 && var.drain_seconds <= 60
+    error_message = "drain_seconds must be between 0 and 60."
+  }
+}
+
+variable "stop_timeout_seconds" {
+  description = "Seconds between SIGTERM and SIGKILL. Longer than the drain plus gunicorn's 30 s graceful timeout, so in-flight requests finish."
+  type        = number
+  default     = 65
+
+  validation {
+    condition     = var.stop_timeout_seconds > var.drain_seconds + 30 && var.stop_timeout_seconds <= 120
+    error_message = "stop_timeout_seconds must exceed drain_seconds plus the 30 s graceful timeout and be at most 120 (the Fargate limit)."
   }
 }

@@ -54,3 +54,11 @@ output "target_group_arn_suffixes" {
   description = "ARN suffixes of the blue and green target groups (the `TargetGroup` dimension of their metrics), keyed `blue` and `green`."
   value       = { for k, tg in aws_lb_target_group.this : k => tg.arn_suffix }
 }
+
+output "unready_drain_seconds" {
+  description = "How long a target that fails its health check may still get new connections: the check interval times (unhealthy threshold + 1), one interval for the NLB to act on its verdict. The API keeps serving this long after SIGTERM."
+  value = (
+    aws_lb_target_group.this["blue"].health_check[0].interval
+    * (aws_lb_target_group.this["blue"].health_check[0].unhealthy_threshold + 1)
+  )
+}
