@@ -370,8 +370,25 @@ def _checkout(
         if not sparse or any(name.startswith(p + "/") for p in sparse):
             (state.workspace / name).write_text(text, encoding="utf-8")
     # The runner would install the pinned dependencies; the project's .venv is that install.
-    (state.workspace / ".venv").symlink_to(PROJECT / ".venv")
+    link_project_venv(state.workspace / ".venv")
     return "ran", f"stand-in: {copied} files of the working tree copied (.venv linked)"
+
+
+def link_project_venv(venv: Path) -> None:
+    """A workspace .venv that uses the project's install and can never change it.
+
+    Its folders are links to the project's, and its install stamp is its own and
+    new, so the workflows' `make install` finds it up to date. Were the whole
+    .venv one link, a project stamp older than pyproject.toml would make that
+    `make install` reinstall the project in editable mode from this temporary
+    copy, and the developer's .venv would import the site from a folder that is
+    then deleted.
+    """
+    venv.mkdir()
+    for entry in (PROJECT / ".venv").iterdir():
+        if entry.name != ".installed":
+            (venv / entry.name).symlink_to(entry)
+    (venv / ".installed").touch()
 
 
 def _skip_setup_python(
