@@ -94,8 +94,11 @@ class Fingerprints:
         piece, its photos, its card): JSON would cost a third of the plan.
         """
         kind = type(value)
-        if kind is Sculpture:
-            photos = "".join([self._token(image) for image in value.images])
+        if kind is Sculpture:  # its photos written inline: they are shown only with it
+            photo = self.photo_token
+            photos = "".join(
+                [f"{i.file}:{photo(i.file)}:{len(i.alt)}:{i.alt}" for i in value.images]
+            )
             return f"piece:{value.slug}:{self.sources[value.slug]}:{photos}"
         if kind is Image:  # a file name and a variant name hold no ':'; the alt text is last
             return f"photo:{value.file}:{self.photo_token(value.file)}:{value.alt}"
