@@ -12,7 +12,7 @@ import math
 
 import pytest
 from cluster.scripted import CLOSE, Answer, ScriptedServer, run_client
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.cluster.terraform_values import target_group
@@ -133,13 +133,16 @@ CASES = st.fixed_dictionaries(
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(cases=st.lists(CASES, min_size=20, max_size=20))
+@example(  # a wait of exactly n + 0.5 ms: JavaScript rounds it up, Python's round() to even
+    cases=[{"tries": 1, "status": None, "retryAfter": None, "elapsedMs": 0, "random": 0.25}] * 20
+)
 def test_every_wait_follows_the_published_rules(cases: list[dict], retry: dict) -> None:
     """Each case against the rules as documented in site.js: full jitter under a doubling cap;
     no answer: until the patience runs out; an error answer: a few tries, Retry-After heeded."""
     waits = run_client("http://127.0.0.1:9", "retryDelays", cases)["result"]
     for case, wait in zip(cases, waits, strict=True):
         cap = min(retry["maxDelayMs"], retry["baseDelayMs"] * 2 ** (case["tries"] - 1))
-        backoff = round(case["random"] * cap)
+        backoff = math.floor(case["random"] * cap + 0.5)  # JavaScript's Math.round: .5 goes up
         if case["status"] is None:
             expected = backoff if case["elapsedMs"] + backoff < retry["patienceMs"] else None
         elif case["tries"] >= retry["attempts"]:
