@@ -48,6 +48,18 @@ def test_digests_are_the_sha256_of_each_file(folder: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.usefixtures("no_racy_window")
+def test_sizes_come_with_the_digests_fresh_or_remembered(folder: Path, tmp_path: Path) -> None:
+    (folder / "b.yaml").write_bytes(b"a longer file than the others\n" * 3)
+    names = ["a.yaml", "b.yaml", "c.yaml"]
+    expected = [(sha((folder / n).read_bytes()), (folder / n).stat().st_size) for n in names]
+    state = tmp_path / "state"
+    for _build in range(2):  # read, then remembered
+        digests = FileDigests(state)
+        assert digests.digests_and_sizes(folder, names) == expected
+        digests.save()
+
+
+@pytest.mark.usefixtures("no_racy_window")
 def test_unchanged_old_files_are_not_read_again(
     folder: Path, tmp_path: Path, reads: list[str]
 ) -> None:
