@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -111,34 +111,27 @@ class Drill:
 # --------------------------------------------------------------------------- the scenarios
 
 
-def _served_in_flight(log: Path, at: float) -> tuple[int, list[int]]:
-    """Requests of one node whose handling spanned ``at``: (count, statuses)."""
-    statuses = []
+def _handled(log: Path) -> Iterator[tuple[float, float, int]]:
+    """(began, ended, status) of every request a node's access lines (EMF) record."""
     for line in log.read_text(errors="replace").splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if "_aws" not in entry:
-            continue
-        ended = entry["_aws"]["Timestamp"] / 1000
-        began = ended - entry["Latency"] / 1000
-        if began < at <= ended:
-            statuses.append(entry["status"])
+        if "_aws" in entry:
+            ended = entry["_aws"]["Timestamp"] / 1000
+            yield ended - entry["Latency"] / 1000, ended, entry["status"]
+
+
+def _served_in_flight(log: Path, at: float) -> tuple[int, list[int]]:
+    """Requests of one node whose handling spanned ``at``: (count, statuses)."""
+    statuses = [status for began, ended, status in _handled(log) if began < at <= ended]
     return len(statuses), statuses
 
 
 def _begun_after(log: Path, at: float) -> int:
     """Requests a node began handling after ``at`` (its drain serves new connections)."""
-    count = 0
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if "_aws" in entry and entry["_aws"]["Timestamp"] / 1000 - entry["Latency"] / 1000 > at:
-            count += 1
-    return count
+    return sum(1 for began, _ended, _status in _handled(log) if began > at)
 
 
 def _first_line(log: Path, needle: str) -> float | None:

@@ -87,6 +87,11 @@ class Fingerprints:
             found.append(known[1] if known is not None and known[0] is item else self._token(item))
         return found
 
+    def _photo(self, image: Image) -> str:
+        """A photo's file, its variant's name (a hash of its bytes) and its alt text; a file
+        name and a variant name hold no ':', and the alt text's length ends where it does."""
+        return f"{image.file}:{self.photo_token(image.file)}:{len(image.alt)}:{image.alt}"
+
     def _describe(self, value: Any) -> str:
         """Text that differs whenever what a template could show of the value differs.
 
@@ -95,13 +100,10 @@ class Fingerprints:
         """
         kind = type(value)
         if kind is Sculpture:  # its photos written inline: they are shown only with it
-            photo = self.photo_token
-            photos = "".join(
-                [f"{i.file}:{photo(i.file)}:{len(i.alt)}:{i.alt}" for i in value.images]
-            )
+            photos = "".join([self._photo(image) for image in value.images])
             return f"piece:{value.slug}:{self.sources[value.slug]}:{photos}"
-        if kind is Image:  # a file name and a variant name hold no ':'; the alt text is last
-            return f"photo:{value.file}:{self.photo_token(value.file)}:{value.alt}"
+        if kind is Image:
+            return f"photo:{self._photo(value)}"
         if isinstance(value, Sequence):  # a sequence object (not a list or tuple): a card list
             return "items:" + "".join(self._tokens_of(value))
         if isinstance(value, ContentModel):

@@ -162,7 +162,14 @@ def test_graceful_shutdown_fits_in_the_stop_timeout(api: Config, lb: Config, con
     delay = lb.variables["deregistration_delay_seconds"]["default"]
     assert delay == 30, "matches gunicorn's 30 s graceful timeout"
     drain = api.variables["drain_seconds"]["default"]
-    assert stop > drain + 30, "SIGKILL must come after the drain and the graceful timeout"
+    graceful = int(
+        re.search(
+            r'graceful_timeout = _int\("GUNICORN_GRACEFUL_TIMEOUT", (\d+)\)',
+            (REPO / "api" / "gunicorn.conf.py").read_text(),
+        ).group(1)
+    )
+    assert graceful == 30
+    assert stop > drain + graceful, "SIGKILL must come after the drain and the graceful timeout"
     assert any(
         "var.stop_timeout_seconds > var.drain_seconds + 30" in c
         for c in api.validations("stop_timeout_seconds")
