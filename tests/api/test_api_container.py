@@ -228,3 +228,14 @@ def test_the_ci_smoke_run_starts_the_image_as_production_would() -> None:
     assert "--read-only" in command
     for setting in PRODUCTION_REQUIRED:
         assert f"--env API_{setting}=" in command, setting
+
+
+def test_the_readme_runs_the_image_as_production_would() -> None:
+    # The README's `docker run` is what a developer types first: it must start.
+    from api.config import PRODUCTION_REQUIRED
+
+    readme = (REPO / "README.md").read_text()
+    command = readme.split("docker run", 1)[1].split("```", 1)[0]
+    assert "--init" in command
+    for setting in PRODUCTION_REQUIRED:
+        assert f"-e API_{setting}=" in command, setting
