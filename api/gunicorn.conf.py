@@ -93,6 +93,22 @@ def when_ready(server):
     """Drain before the graceful shutdown: a SIGTERM first fails readiness everywhere."""
     if drain_seconds > 0:
         server.handle_term = _draining_then(server.handle_term, server)
+    else:
+        server.handle_term = _flagged_then(server.handle_term)
+    server.handle_int = _flagged_then(server.handle_int)
+    server.handle_quit = _flagged_then(server.handle_quit)
+
+
+def _flagged_then(stop):
+    """Set the shared flag before the arbiter signals its workers: a worker forked just
+    before, still without its own handlers, loses that signal, and reads the flag instead
+    (post_worker_init)."""
+
+    def handle():
+        draining[0] = 1
+        stop()
+
+    return handle
 
 
 def _draining_then(stop, server):
@@ -128,3 +144,5 @@ def post_worker_init(worker):
     from api.health import install_shutdown_hook
 
     install_shutdown_hook(draining)
+    if draining[0]:  # the arbiter began stopping while this worker was starting
+        worker.alive = False
